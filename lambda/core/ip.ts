@@ -53,7 +53,9 @@ export function parseCidr(text: string): Cidr {
   if (slash !== -1) {
     const prefixText = trimmed.slice(slash + 1);
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
-      throw new Error(`"${text}" has an invalid prefix length (0-${max} for ${family === "ipv4" ? "IPv4" : "IPv6"})`);
+      throw new Error(
+        `"${text}" has an invalid prefix length (0-${max} for ${family === "ipv4" ? "IPv4" : "IPv6"})`,
+      );
     }
     prefix = Number(prefixText);
     // A mapped IPv6 CIDR (::ffff:10.0.0.0/104) becomes the IPv4 CIDR it describes.
@@ -67,7 +69,9 @@ export function cidrText(cidr: Cidr): string {
   const network =
     cidr.family === "ipv4"
       ? ipaddr.IPv4.networkAddressFromCIDR(`${cidr.address.toString()}/${cidr.prefix}`).toString()
-      : (ipaddr.IPv6.networkAddressFromCIDR(`${cidr.address.toString()}/${cidr.prefix}`) as ipaddr.IPv6).toRFC5952String();
+      : (
+          ipaddr.IPv6.networkAddressFromCIDR(`${cidr.address.toString()}/${cidr.prefix}`) as ipaddr.IPv6
+        ).toRFC5952String();
   return `${network}/${cidr.prefix}`;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IpSet, canonicalIp, coveringCidr, hostCidr, parseCidr } from "../../lambda/core/ip";
+import { canonicalIp, coveringCidr, hostCidr, IpSet, parseCidr } from "../../lambda/core/ip";
 
 describe("canonicalIp", () => {
   it("keeps a dotted-quad IPv4 address as it is", () => {
@@ -17,7 +17,16 @@ describe("canonicalIp", () => {
   });
 
   it("rejects forms sshd never writes and text that is not an address", () => {
-    for (const text of ["1.2.3", "0x7f.0.0.1", "01.2.3.4", "256.1.1.1", "fe80::1%eth0", "x", "", "1.2.3.4 "]) {
+    for (const text of [
+      "1.2.3",
+      "0x7f.0.0.1",
+      "01.2.3.4",
+      "256.1.1.1",
+      "fe80::1%eth0",
+      "x",
+      "",
+      "1.2.3.4 ",
+    ]) {
       expect(canonicalIp(text), text).toBeUndefined();
     }
   });
