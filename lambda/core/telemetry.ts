@@ -1,0 +1,28 @@
+/**
+ * Names shared by the Lambdas that emit telemetry and the CDK constructs that chart and alarm on it.
+ */
+export const METRICS_NAMESPACE = "Cloudjail";
+
+/** CloudWatch metric names (EMF, Powertools Metrics). */
+export const METRIC = {
+  failures: "Failures",
+  bans: "Bans",
+  unbans: "Unbans",
+  activeBans: "ActiveBans",
+  pendingBans: "PendingBans",
+  naclSlotsFree: "NaclSlotsFree",
+  evictions: "Evictions",
+  skippedLines: "SkippedLines",
+  reconciled: "DriftRepaired",
+} as const;
+
+/**
+ * The responder writes one structured log line per source IP per batch with this message; the dashboard's
+ * Contributor Insights rule ranks `ip` by the sum of `failures` over lines carrying it.
+ */
+export const FAILURES_LOG = {
+  message: "failures counted",
+  ipField: "ip",
+  jailField: "jail",
+  countField: "failures",
+} as const;
