@@ -1,0 +1,39 @@
+import { EC2ServiceException } from "@aws-sdk/client-ec2";
+
+/** EC2 error codes the local NACL model raises, as AWS spells them. */
+export type Ec2ErrorCode =
+  | "InvalidParameterValue"
+  | "InvalidParameterCombination"
+  | "MissingParameter"
+  | "InvalidAction"
+  | "InvalidNetworkAclID.NotFound"
+  | "InvalidNetworkAclEntry.NotFound"
+  | "InvalidSubnetID.NotFound"
+  | "InvalidInstanceID.NotFound"
+  | "InvalidVpcID.NotFound"
+  | "NetworkAclEntryAlreadyExists"
+  | "NetworkAclEntryLimitExceeded"
+  | "RequestLimitExceeded";
+
+/**
+ * An EC2 API error exactly as the SDK raises one: an `EC2ServiceException` whose `name` is the EC2 code,
+ * with `$fault` and `$metadata.httpStatusCode`. The mock helper throws it as is; the loopback endpoint turns it
+ * into EC2's XML error body, from which the real SDK builds the same error again.
+ */
+export class Ec2ApiError extends EC2ServiceException {
+  readonly code: Ec2ErrorCode;
+  readonly httpStatus: number;
+
+  constructor(code: Ec2ErrorCode, message: string) {
+    // EC2 answers throttling with 503 and every other client error with 400.
+    const httpStatus = code === "RequestLimitExceeded" ? 503 : 400;
+    super({
+      name: code,
+      message,
+      $fault: code === "RequestLimitExceeded" ? "server" : "client",
+      $metadata: { httpStatusCode: httpStatus, attempts: 1, totalRetryDelay: 0 },
+    });
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}

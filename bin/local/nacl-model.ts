@@ -1,0 +1,608 @@
+import type {
+  CreateNetworkAclEntryRequest,
+  DeleteNetworkAclEntryRequest,
+  DescribeInstancesRequest,
+  DescribeInstancesResult,
+  DescribeNetworkAclsRequest,
+  DescribeNetworkAclsResult,
+  DescribeSubnetsRequest,
+  DescribeSubnetsResult,
+  Filter,
+  NetworkAcl,
+  NetworkAclEntry,
+  ReplaceNetworkAclEntryRequest,
+} from "@aws-sdk/client-ec2";
+import { cidrText, type IpFamily, parseCidr } from "../../lambda/core/ip";
+import { Ec2ApiError } from "./ec2-api-error";
+import { normalizeEntry } from "./nacl-entry-rules";
+
+/**
+ * A stateful model of EC2 network ACLs that enforces the rules AWS enforces, so that tests (through
+ * `test/support/ec2-nacl-mock.ts`) and the local demo (through `bin/local/ec2-endpoint.ts`) exercise the same
+ * failure modes a real account gives: unique (rule number, direction), rule numbers 1-32766, a quota of entries
+ * per NACL, direction and address family with the default `*` rule counted, the EC2 error codes, throttling and
+ * stale reads on demand. It also models VPCs, subnets (one NACL each) and instances (one subnet each).
+ */
+
+/** The EC2 actions the model answers. */
+export type Ec2Action =
+  | "CreateNetworkAclEntry"
+  | "ReplaceNetworkAclEntry"
+  | "DeleteNetworkAclEntry"
+  | "DescribeNetworkAcls"
+  | "DescribeInstances"
+  | "DescribeSubnets";
+
+export const EC2_ACTIONS: readonly Ec2Action[] = [
+  "CreateNetworkAclEntry",
+  "ReplaceNetworkAclEntry",
+  "DeleteNetworkAclEntry",
+  "DescribeNetworkAcls",
+  "DescribeInstances",
+  "DescribeSubnets",
+];
+
+/** Rule numbers AWS gives the `*` default deny entries in API answers (they cannot be changed or removed). */
+export const DEFAULT_DENY_RULE = { ipv4: 32767, ipv6: 32768 } as const;
+
+export interface NaclModelOptions {
+  /**
+   * Entries allowed per NACL, per direction, per address family, the default `*` deny entry included
+   * (AWS: 20 by default, 40 at most).
+   * @default 20
+   */
+  readonly quota?: number;
+  /** Seed of the random generator behind probabilistic throttling. @default 1 */
+  readonly seed?: number;
+  /** Account id reported as `OwnerId`. @default "123456789012" */
+  readonly accountId?: string;
+}
+
+export interface VpcSpec {
+  readonly vpcId?: string;
+  readonly cidrBlock: string;
+  /** When set, default NACLs also get the IPv6 allow (101) and `*` deny entries, as AWS adds them. */
+  readonly ipv6CidrBlock?: string;
+}
+
+export interface NaclSpec {
+  readonly naclId?: string;
+  readonly vpcId: string;
+  /** User entries present before cloudjail runs (validated like API calls, but not counted or throttled). */
+  readonly entries?: readonly NetworkAclEntry[];
+}
+
+export interface SubnetSpec {
+  readonly subnetId?: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  /** The subnet's NACL. @default the VPC's default NACL */
+  readonly naclId?: string;
+  /** @default "us-east-1a" */
+  readonly availabilityZone?: string;
+}
+
+export interface InstanceSpec {
+  readonly instanceId?: string;
+  readonly subnetId: string;
+  readonly privateIpAddress?: string;
+}
+
+interface VpcState {
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly ipv6CidrBlock?: string;
+  readonly defaultNaclId: string;
+}
+
+interface NaclState {
+  readonly naclId: string;
+  readonly vpcId: string;
+  readonly isDefault: boolean;
+  /** Keyed by `entryKey(egress, ruleNumber)`. */
+  entries: Map<string, NetworkAclEntry>;
+}
+
+interface SubnetState {
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone: string;
+  naclId: string;
+  associationId: string;
+}
+
+interface InstanceState {
+  readonly instanceId: string;
+  readonly subnetId: string;
+  readonly privateIpAddress: string;
+}
+
+type EntryMap = Map<string, NetworkAclEntry>;
+
+const entryKey = (egress: boolean, ruleNumber: number): string =>
+  `${egress ? "egress" : "ingress"}:${ruleNumber}`;
+
+/** Address family of an entry. */
+export function entryFamily(entry: NetworkAclEntry): IpFamily {
+  return entry.Ipv6CidrBlock !== undefined ? "ipv6" : "ipv4";
+}
+
+export class NaclModel {
+  /** Entries per NACL, direction and address family, default rule included. */
+  readonly quota: number;
+  /** API calls received per action, throttled ones included. */
+  readonly calls: Record<Ec2Action, number>;
+  /** How many calls were answered with `RequestLimitExceeded`. */
+  throttledCalls = 0;
+
+  private readonly accountId: string;
+  private readonly vpcs = new Map<string, VpcState>();
+  private readonly nacls = new Map<string, NaclState>();
+  private readonly subnets = new Map<string, SubnetState>();
+  private readonly instances = new Map<string, InstanceState>();
+  private nextId = 1;
+  private randomState: number;
+  private throttleCount = 0;
+  private throttleProbability = 0;
+  private throttledActions: ReadonlySet<Ec2Action> = new Set(EC2_ACTIONS);
+  private staleLag = 0;
+  private staleReadsLeft = 0;
+  private staleSnapshot = new Map<string, EntryMap>();
+
+  constructor(options: NaclModelOptions = {}) {
+    this.quota = options.quota ?? 20;
+    if (!Number.isInteger(this.quota) || this.quota < 1) throw new Error(`quota must be a positive integer`);
+    this.accountId = options.accountId ?? "123456789012";
+    this.randomState = (options.seed ?? 1) >>> 0;
+    this.calls = Object.fromEntries(EC2_ACTIONS.map((action) => [action, 0])) as Record<Ec2Action, number>;
+  }
+
+  // ---- topology (set-up, not API calls) ----
+
+  /** Adds a VPC with its default NACL (100 allow all, `*` deny; 101 and `*` for IPv6 when it has an IPv6 block). */
+  addVpc(spec: VpcSpec): string {
+    const vpcId = spec.vpcId ?? this.newId("vpc");
+    const defaultNaclId = this.newId("acl");
+    this.vpcs.set(vpcId, {
+      vpcId,
+      cidrBlock: spec.cidrBlock,
+      ipv6CidrBlock: spec.ipv6CidrBlock,
+      defaultNaclId,
+    });
+    const allowAll: NetworkAclEntry[] = [];
+    for (const egress of [false, true]) {
+      allowAll.push(entry(100, egress, "allow", { CidrBlock: "0.0.0.0/0" }));
+      if (spec.ipv6CidrBlock) allowAll.push(entry(101, egress, "allow", { Ipv6CidrBlock: "::/0" }));
+    }
+    this.createNacl(defaultNaclId, vpcId, true, allowAll);
+    return vpcId;
+  }
+
+  /** Adds a custom NACL: AWS gives it only the `*` deny entries; `entries` are the user's own rules. */
+  addNacl(spec: NaclSpec): string {
+    this.vpcOf(spec.vpcId);
+    const naclId = spec.naclId ?? this.newId("acl");
+    if (this.nacls.has(naclId)) throw new Error(`NACL ${naclId} already exists`);
+    this.createNacl(naclId, spec.vpcId, false, spec.entries ?? []);
+    return naclId;
+  }
+
+  /** Adds a subnet, associated with `naclId` or with its VPC's default NACL. */
+  addSubnet(spec: SubnetSpec): string {
+    const vpc = this.vpcOf(spec.vpcId);
+    const subnetId = spec.subnetId ?? this.newId("subnet");
+    const naclId = spec.naclId ?? vpc.defaultNaclId;
+    this.requireNaclInVpc(naclId, vpc.vpcId);
+    this.subnets.set(subnetId, {
+      subnetId,
+      vpcId: vpc.vpcId,
+      cidrBlock: spec.cidrBlock,
+      availabilityZone: spec.availabilityZone ?? "us-east-1a",
+      naclId,
+      associationId: this.newId("aclassoc"),
+    });
+    return subnetId;
+  }
+
+  /** Moves a subnet to another NACL of its VPC (a subnet has exactly one NACL). */
+  associate(subnetId: string, naclId: string): void {
+    const subnet = this.subnets.get(subnetId);
+    if (!subnet) throw new Error(`unknown subnet ${subnetId}`);
+    this.requireNaclInVpc(naclId, subnet.vpcId);
+    subnet.naclId = naclId;
+    subnet.associationId = this.newId("aclassoc");
+  }
+
+  /** Adds an instance in a subnet. */
+  addInstance(spec: InstanceSpec): string {
+    const subnet = this.subnets.get(spec.subnetId);
+    if (!subnet) throw new Error(`unknown subnet ${spec.subnetId}`);
+    const instanceId = spec.instanceId ?? this.newId("i");
+    const base = parseCidr(subnet.cidrBlock);
+    const privateIpAddress =
+      spec.privateIpAddress ?? cidrText(base).replace(/\.0\/\d+$/, `.${10 + this.instances.size}`);
+    this.instances.set(instanceId, { instanceId, subnetId: subnet.subnetId, privateIpAddress });
+    return instanceId;
+  }
+
+  // ---- inspection (ground truth for assertions: not API calls, never throttled or stale) ----
+
+  /** Every entry of a NACL, both directions, sorted by direction then rule number. */
+  entriesOf(naclId: string): NetworkAclEntry[] {
+    return sortedEntries(this.naclOf(naclId).entries);
+  }
+
+  /** Ingress (or egress) entries of one address family, default rule included: what the quota counts. */
+  countEntries(naclId: string, egress: boolean, family: IpFamily): number {
+    return countFamily(this.naclOf(naclId).entries, egress, family);
+  }
+
+  /** Ids of every NACL, in creation order. */
+  naclIds(): string[] {
+    return [...this.nacls.keys()];
+  }
+
+  /** Total API calls received, throttled ones included. */
+  totalCalls(): number {
+    return EC2_ACTIONS.reduce((sum, action) => sum + this.calls[action], 0);
+  }
+
+  // ---- fault injection ----
+
+  /** The next `count` calls (of `actions`, default all) fail with `RequestLimitExceeded`. */
+  throttleNext(count: number, actions: readonly Ec2Action[] = EC2_ACTIONS): void {
+    this.throttleCount = count;
+    this.throttledActions = new Set(actions);
+  }
+
+  /** Each call (of `actions`) fails with `RequestLimitExceeded` with this probability, drawn from the seeded RNG. */
+  throttleRandomly(probability: number, actions: readonly Ec2Action[] = EC2_ACTIONS): void {
+    this.throttleProbability = probability;
+    this.throttledActions = new Set(actions);
+  }
+
+  /**
+   * Eventual consistency: after each write, the next `reads` DescribeNetworkAcls calls still see the entries as
+   * they were before the first write not yet visible. 0 (the default) turns it off.
+   */
+  staleDescribes(reads: number): void {
+    this.staleLag = reads;
+    this.staleReadsLeft = 0;
+  }
+
+  // ---- EC2 API ----
+
+  createNetworkAclEntry(input: CreateNetworkAclEntryRequest): Record<string, never> {
+    this.admit("CreateNetworkAclEntry");
+    const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
+    const stored = normalizeEntry(input);
+    const key = entryKey(stored.Egress ?? false, stored.RuleNumber ?? 0);
+    if (nacl.entries.has(key)) {
+      throw new Ec2ApiError(
+        "NetworkAclEntryAlreadyExists",
+        `The network ACL entry identified by ${stored.RuleNumber} already exists.`,
+      );
+    }
+    this.requireRoom(nacl, stored);
+    this.beforeWrite();
+    nacl.entries.set(key, stored);
+    return {};
+  }
+
+  replaceNetworkAclEntry(input: ReplaceNetworkAclEntryRequest): Record<string, never> {
+    this.admit("ReplaceNetworkAclEntry");
+    const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
+    const stored = normalizeEntry(input);
+    const key = entryKey(stored.Egress ?? false, stored.RuleNumber ?? 0);
+    const existing = nacl.entries.get(key);
+    if (!existing) throw entryNotFound(nacl.naclId, stored.Egress ?? false, stored.RuleNumber ?? 0);
+    if (entryFamily(existing) !== entryFamily(stored)) this.requireRoom(nacl, stored);
+    this.beforeWrite();
+    nacl.entries.set(key, stored);
+    return {};
+  }
+
+  deleteNetworkAclEntry(input: DeleteNetworkAclEntryRequest): Record<string, never> {
+    this.admit("DeleteNetworkAclEntry");
+    if (input.Egress === undefined)
+      throw new Ec2ApiError("MissingParameter", "The request must contain the parameter egress");
+    const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
+    const key = entryKey(input.Egress, input.RuleNumber ?? 0);
+    if (!nacl.entries.has(key)) throw entryNotFound(nacl.naclId, input.Egress, input.RuleNumber ?? 0);
+    this.beforeWrite();
+    nacl.entries.delete(key);
+    return {};
+  }
+
+  describeNetworkAcls(input: DescribeNetworkAclsRequest = {}): DescribeNetworkAclsResult {
+    this.admit("DescribeNetworkAcls");
+    for (const naclId of input.NetworkAclIds ?? []) this.naclOf(naclId);
+    const stale = this.staleReadsLeft > 0;
+    if (stale) this.staleReadsLeft -= 1;
+    const wanted = new Set(input.NetworkAclIds ?? []);
+    const matching = [...this.nacls.values()].filter(
+      (nacl) => (wanted.size === 0 || wanted.has(nacl.naclId)) && this.naclMatches(nacl, input.Filters ?? []),
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken);
+    return {
+      NetworkAcls: page.map((nacl) =>
+        this.describeNacl(nacl, stale ? this.staleSnapshot.get(nacl.naclId) : undefined),
+      ),
+      NextToken: nextToken,
+    };
+  }
+
+  describeInstances(input: DescribeInstancesRequest = {}): DescribeInstancesResult {
+    this.admit("DescribeInstances");
+    for (const instanceId of input.InstanceIds ?? []) {
+      if (!this.instances.has(instanceId)) {
+        throw new Ec2ApiError("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+      }
+    }
+    const wanted = new Set(input.InstanceIds ?? []);
+    const matching = [...this.instances.values()].filter((instance) => {
+      if (wanted.size > 0 && !wanted.has(instance.instanceId)) return false;
+      const subnet = this.subnets.get(instance.subnetId);
+      return filtersMatch(input.Filters ?? [], {
+        "instance-id": [instance.instanceId],
+        "subnet-id": [instance.subnetId],
+        "vpc-id": [subnet?.vpcId ?? ""],
+      });
+    });
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken);
+    return {
+      Reservations: page.map((instance) => ({
+        ReservationId: `r-${instance.instanceId.slice(2)}`,
+        OwnerId: this.accountId,
+        Instances: [
+          {
+            InstanceId: instance.instanceId,
+            SubnetId: instance.subnetId,
+            VpcId: this.subnets.get(instance.subnetId)?.vpcId,
+            PrivateIpAddress: instance.privateIpAddress,
+            State: { Code: 16, Name: "running" },
+          },
+        ],
+      })),
+      NextToken: nextToken,
+    };
+  }
+
+  describeSubnets(input: DescribeSubnetsRequest = {}): DescribeSubnetsResult {
+    this.admit("DescribeSubnets");
+    for (const subnetId of input.SubnetIds ?? []) {
+      if (!this.subnets.has(subnetId)) {
+        throw new Ec2ApiError("InvalidSubnetID.NotFound", `The subnet ID '${subnetId}' does not exist`);
+      }
+    }
+    const wanted = new Set(input.SubnetIds ?? []);
+    const matching = [...this.subnets.values()].filter(
+      (subnet) =>
+        (wanted.size === 0 || wanted.has(subnet.subnetId)) &&
+        filtersMatch(input.Filters ?? [], { "subnet-id": [subnet.subnetId], "vpc-id": [subnet.vpcId] }),
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken);
+    return {
+      Subnets: page.map((subnet) => ({
+        SubnetId: subnet.subnetId,
+        VpcId: subnet.vpcId,
+        CidrBlock: subnet.cidrBlock,
+        AvailabilityZone: subnet.availabilityZone,
+        State: "available",
+        OwnerId: this.accountId,
+      })),
+      NextToken: nextToken,
+    };
+  }
+
+  // ---- internals ----
+
+  private admit(action: Ec2Action): void {
+    this.calls[action] += 1;
+    if (!this.throttledActions.has(action)) return;
+    const throttled =
+      this.throttleCount > 0 || (this.throttleProbability > 0 && this.random() < this.throttleProbability);
+    if (!throttled) return;
+    if (this.throttleCount > 0) this.throttleCount -= 1;
+    this.throttledCalls += 1;
+    throw new Ec2ApiError("RequestLimitExceeded", "Request limit exceeded.");
+  }
+
+  private naclForWrite(naclId: string | undefined, ruleNumber: number | undefined): NaclState {
+    if (naclId === undefined)
+      throw new Ec2ApiError("MissingParameter", "The request must contain the parameter networkAclId");
+    if (ruleNumber === undefined)
+      throw new Ec2ApiError("MissingParameter", "The request must contain the parameter ruleNumber");
+    if (!Number.isInteger(ruleNumber) || ruleNumber < 1 || ruleNumber > 32766) {
+      throw new Ec2ApiError(
+        "InvalidParameterValue",
+        `Invalid value '${ruleNumber}' for ruleNumber. It must be an integer from 1 to 32766.`,
+      );
+    }
+    return this.naclOf(naclId);
+  }
+
+  private requireRoom(nacl: NaclState, stored: NetworkAclEntry): void {
+    if (countFamily(nacl.entries, stored.Egress ?? false, entryFamily(stored)) >= this.quota) {
+      throw new Ec2ApiError(
+        "NetworkAclEntryLimitExceeded",
+        "The maximum number of network ACL entries has been reached.",
+      );
+    }
+  }
+
+  /** Keeps the pre-write view for stale reads: the oldest write not yet visible decides what readers see. */
+  private beforeWrite(): void {
+    if (this.staleLag === 0) return;
+    if (this.staleReadsLeft === 0) {
+      this.staleSnapshot = new Map(
+        [...this.nacls.values()].map((nacl) => [nacl.naclId, new Map(nacl.entries)]),
+      );
+    }
+    this.staleReadsLeft = this.staleLag;
+  }
+
+  private naclMatches(nacl: NaclState, filters: readonly Filter[]): boolean {
+    const subnetIds = [...this.subnets.values()]
+      .filter((s) => s.naclId === nacl.naclId)
+      .map((s) => s.subnetId);
+    return filtersMatch(filters, {
+      "vpc-id": [nacl.vpcId],
+      "network-acl-id": [nacl.naclId],
+      "association.subnet-id": subnetIds,
+      default: [String(nacl.isDefault)],
+    });
+  }
+
+  private describeNacl(nacl: NaclState, staleEntries: EntryMap | undefined): NetworkAcl {
+    return {
+      NetworkAclId: nacl.naclId,
+      VpcId: nacl.vpcId,
+      IsDefault: nacl.isDefault,
+      OwnerId: this.accountId,
+      Entries: sortedEntries(staleEntries ?? nacl.entries),
+      Associations: [...this.subnets.values()]
+        .filter((subnet) => subnet.naclId === nacl.naclId)
+        .map((subnet) => ({
+          NetworkAclAssociationId: subnet.associationId,
+          NetworkAclId: nacl.naclId,
+          SubnetId: subnet.subnetId,
+        })),
+      Tags: [],
+    };
+  }
+
+  private createNacl(
+    naclId: string,
+    vpcId: string,
+    isDefault: boolean,
+    userEntries: readonly NetworkAclEntry[],
+  ) {
+    const vpc = this.vpcOf(vpcId);
+    const entries: EntryMap = new Map();
+    for (const egress of [false, true]) {
+      entries.set(
+        entryKey(egress, DEFAULT_DENY_RULE.ipv4),
+        entry(DEFAULT_DENY_RULE.ipv4, egress, "deny", { CidrBlock: "0.0.0.0/0" }),
+      );
+      if (vpc.ipv6CidrBlock) {
+        entries.set(
+          entryKey(egress, DEFAULT_DENY_RULE.ipv6),
+          entry(DEFAULT_DENY_RULE.ipv6, egress, "deny", { Ipv6CidrBlock: "::/0" }),
+        );
+      }
+    }
+    const nacl: NaclState = { naclId, vpcId, isDefault, entries };
+    this.nacls.set(naclId, nacl);
+    for (const userEntry of userEntries) {
+      const stored = normalizeEntry(userEntry);
+      this.naclForWrite(naclId, stored.RuleNumber);
+      const key = entryKey(stored.Egress ?? false, stored.RuleNumber ?? 0);
+      if (entries.has(key)) throw new Error(`${naclId} already has rule ${stored.RuleNumber}`);
+      this.requireRoom(nacl, stored);
+      entries.set(key, stored);
+    }
+  }
+
+  private vpcOf(vpcId: string): VpcState {
+    const vpc = this.vpcs.get(vpcId);
+    if (!vpc) throw new Ec2ApiError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
+    return vpc;
+  }
+
+  private naclOf(naclId: string): NaclState {
+    const nacl = this.nacls.get(naclId);
+    if (!nacl)
+      throw new Ec2ApiError("InvalidNetworkAclID.NotFound", `The networkAcl ID '${naclId}' does not exist`);
+    return nacl;
+  }
+
+  private requireNaclInVpc(naclId: string, vpcId: string): void {
+    if (this.naclOf(naclId).vpcId !== vpcId) throw new Error(`NACL ${naclId} is not in ${vpcId}`);
+  }
+
+  private newId(prefix: string): string {
+    const id = `${prefix}-${(this.nextId++).toString(16).padStart(17, "0")}`;
+    return id;
+  }
+
+  /** mulberry32: small, seeded, good enough to decide which calls are throttled. */
+  private random(): number {
+    this.randomState = (this.randomState + 0x6d2b79f5) >>> 0;
+    let t = this.randomState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+function entry(
+  ruleNumber: number,
+  egress: boolean,
+  action: "allow" | "deny",
+  block: { CidrBlock: string } | { Ipv6CidrBlock: string },
+): NetworkAclEntry {
+  return { RuleNumber: ruleNumber, Egress: egress, Protocol: "-1", RuleAction: action, ...block };
+}
+
+function entryNotFound(naclId: string, egress: boolean, ruleNumber: number): Ec2ApiError {
+  return new Ec2ApiError(
+    "InvalidNetworkAclEntry.NotFound",
+    `No ${egress ? "egress" : "ingress"} entry with rule number ${ruleNumber} exists for network ACL '${naclId}'.`,
+  );
+}
+
+function countFamily(entries: EntryMap, egress: boolean, family: IpFamily): number {
+  let count = 0;
+  for (const stored of entries.values()) {
+    if ((stored.Egress ?? false) === egress && entryFamily(stored) === family) count += 1;
+  }
+  return count;
+}
+
+function sortedEntries(entries: EntryMap): NetworkAclEntry[] {
+  return [...entries.values()]
+    .map((stored) => structuredClone(stored))
+    .sort((a, b) => Number(a.Egress) - Number(b.Egress) || (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0));
+}
+
+/** EC2 filter semantics: every filter must match; within a filter, any value; `*` and `?` are wildcards. */
+function filtersMatch(filters: readonly Filter[], fields: Record<string, readonly string[]>): boolean {
+  return filters.every((filter) => {
+    const name = filter.Name ?? "";
+    const actual = fields[name];
+    if (actual === undefined)
+      throw new Ec2ApiError("InvalidParameterValue", `The filter '${name}' is invalid`);
+    return (filter.Values ?? []).some((pattern) => actual.some((value) => wildcard(pattern).test(value)));
+  });
+}
+
+function wildcard(pattern: string): RegExp {
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${escaped}$`);
+}
+
+/** EC2-style pagination: MaxResults 5-1000, an opaque NextToken. */
+function paginate<T>(items: readonly T[], maxResults: number | undefined, nextToken: string | undefined) {
+  if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
+    throw new Ec2ApiError(
+      "InvalidParameterValue",
+      `Value ( ${maxResults} ) for parameter maxResults is invalid.`,
+    );
+  }
+  let start = 0;
+  if (nextToken !== undefined) {
+    const decoded = /^offset:(\d+)$/.exec(Buffer.from(nextToken, "base64url").toString("utf8"));
+    if (!decoded) throw new Ec2ApiError("InvalidParameterValue", "The token is invalid.");
+    start = Number(decoded[1]);
+  }
+  const end = maxResults === undefined ? items.length : Math.min(items.length, start + maxResults);
+  return {
+    page: items.slice(start, end),
+    nextToken: end < items.length ? Buffer.from(`offset:${end}`).toString("base64url") : undefined,
+  };
+}
