@@ -1,0 +1,193 @@
+import type { IpFamily } from "../core/ip";
+import { TABLE_SCHEMA } from "./table-schema";
+
+/**
+ * The items of cloudjail's single table, as they appear in the DynamoDB console. Every time is stored twice: an
+ * epoch number the code compares, and an ISO 8601 text beside it for people. Keys (see docs/runtime.md):
+ *
+ * | item                  | pk                      | sk           |
+ * |-----------------------|-------------------------|--------------|
+ * | failure window        | `WINDOW#<jail>#<ip>`    | `WINDOW`     |
+ * | IP record (ban+history)| `BAN#<ip>`             | `RECORD`     |
+ * | NACL rule-slot lease  | `SLOT#<naclId>`         | `RULE#00042` |
+ *
+ * Every item carries `version`: writers compare-and-swap on it, so concurrent invocations never lose an update.
+ */
+
+/** The partition and sort key of an item (attribute names from TABLE_SCHEMA). */
+export type ItemKey = {
+  readonly [name in typeof TABLE_SCHEMA.partitionKey | typeof TABLE_SCHEMA.sortKey]: string;
+};
+
+/** The index and TTL attributes (names from TABLE_SCHEMA). */
+type ScheduleAttributes = {
+  /** GSI `bansByEnd` partition, present only while banned. */
+  readonly [name in typeof TABLE_SCHEMA.banShardAttribute]?: string;
+} & {
+  /** GSI sort key (epoch seconds), present only while banned. */
+  readonly [name in typeof TABLE_SCHEMA.banEndsAtAttribute]?: number;
+};
+
+/**
+ * TTL (epoch seconds): purges windows after their last failure left findtime, and IP records long after their
+ * last ban ended. Never set on a record with an active ban: a TTL never times an unban.
+ */
+type TtlAttribute = { readonly [name in typeof TABLE_SCHEMA.ttlAttribute]?: number };
+
+/** Failure counting of one IP in one jail. */
+export type WindowItem = ItemKey & WindowFields & TtlAttribute;
+
+interface WindowFields {
+  readonly kind: "window";
+  readonly jail: string;
+  readonly ip: string;
+  /** Failure times (epoch ms) still inside findtime, oldest first, at most maxretry (policy's FailureWindow). */
+  readonly failureTimes: readonly number[];
+  readonly failureTimesIso: readonly string[];
+  /** CloudWatch Logs event id -> epoch ms of each failure already counted and still inside findtime: idempotency. */
+  readonly counted: Readonly<Record<string, number>>;
+  /** Every failure ever counted for this IP in this jail (while the item lives), banned or not. */
+  readonly totalFailures: number;
+  readonly lastFailureAt: number;
+  readonly lastFailureAtIso: string;
+  /** The most recent failure lines, newest last, capped in number and length. */
+  readonly lines: readonly string[];
+  readonly version: number;
+}
+
+/** Where a ban stands: `enforcing` between its record and its NACL entries, `pending` when a NACL had no room. */
+export type BanState = "enforcing" | "enforced" | "pending";
+
+/** A ban in force. Lives inside the IP record while the ban lasts. */
+export interface ActiveBan {
+  /** Stable identity of this ban: leases name it, so an entry is only ever attributed to the ban that wrote it. */
+  readonly banId: string;
+  readonly jail: string;
+  /** Why, in words: "5 failures within 10m (sshd.failed-password x5)". */
+  readonly reason: string;
+  readonly failures: number;
+  /** 1 for the IP's first ban (in this jail, or overall with bantime.overalljails). */
+  readonly banNumber: number;
+  readonly bannedAt: number;
+  readonly bannedAtIso: string;
+  /** Epoch seconds the ban ends; null for a permanent ban. */
+  readonly endsAt: number | null;
+  readonly endsAtIso: string | null;
+  readonly seconds: number;
+  /** Log stream the failures came from (the attacked instance's id with the CloudWatch agent's naming). */
+  readonly instanceId?: string;
+  /** The lines that caused the ban, capped. */
+  readonly lines: readonly string[];
+  /** NACLs the ban must be in. */
+  readonly targets: readonly string[];
+  /** NACL id -> rule number of the DENY entry written there. */
+  readonly entries: Readonly<Record<string, number>>;
+  /** NACL id -> why no entry could be written yet (retried by the unbanner). */
+  readonly pending: Readonly<Record<string, string>>;
+  readonly state: BanState;
+}
+
+/** A line of an IP's ban history. */
+export interface BanSummary {
+  readonly jail: string;
+  readonly banNumber: number;
+  readonly bannedAt: number;
+  readonly bannedAtIso: string;
+  readonly endsAtIso: string | null;
+}
+
+/** Everything cloudjail knows about one address beyond its failure windows: its ban (if any) and its history. */
+export type IpRecord = ItemKey & IpRecordFields & ScheduleAttributes & TtlAttribute;
+
+interface IpRecordFields {
+  readonly kind: "ip";
+  readonly ip: string;
+  readonly family: IpFamily;
+  /** The CIDR a NACL entry for this address carries (`/32`, `/128`). */
+  readonly cidr: string;
+  /** Bans ever, across jails (bantime.overalljails) and per jail. */
+  readonly banCount: number;
+  readonly banCountByJail: Readonly<Record<string, number>>;
+  /** The latest bans, newest last, capped. */
+  readonly recentBans: readonly BanSummary[];
+  /** Failures at or before this time (epoch ms) were used by a ban and are not counted again. */
+  readonly windowResetAt?: number;
+  readonly ban?: ActiveBan;
+  /** ISO text of the index sort key `banEndsAt`, while banned. */
+  readonly banEndsAtIso?: string;
+  readonly version: number;
+  readonly updatedAtIso: string;
+}
+
+/** A rule number of one NACL, reserved for one ban's entry. */
+export type SlotLease = ItemKey & SlotLeaseFields;
+
+interface SlotLeaseFields {
+  readonly kind: "lease";
+  readonly naclId: string;
+  readonly ruleNumber: number;
+  readonly ip: string;
+  readonly cidr: string;
+  readonly family: IpFamily;
+  readonly banId: string;
+  readonly leasedAt: number;
+  readonly leasedAtIso: string;
+}
+
+/** Number of `ACTIVE#n` partitions of the bans-by-end index (spreads a burst of bans over several partitions). */
+export const BAN_SHARDS = 4;
+
+/**
+ * Permanent bans sit in their own index partition with this end (9999-12-31T23:59:59Z), so that listing active bans
+ * needs no scan and expiry queries (on the `ACTIVE#n` partitions) never see them.
+ */
+export const PERMANENT_SHARD = "PERMANENT";
+export const PERMANENT_BAN_ENDS_AT = 253_402_300_799;
+
+/** How long an IP's history outlives its last ban (for bantime.increment and recidive). */
+export const HISTORY_RETENTION_SECONDS = 90 * 24 * 3600;
+
+/** Caps that keep items small and readable. */
+export const ITEM_LIMITS = { lines: 10, lineLength: 300, recentBans: 20, countedIds: 200 } as const;
+
+function itemKey(partition: string, sort: string): ItemKey {
+  return { [TABLE_SCHEMA.partitionKey]: partition, [TABLE_SCHEMA.sortKey]: sort } as ItemKey;
+}
+
+export function windowKey(jail: string, ip: string): ItemKey {
+  return itemKey(`WINDOW#${jail}#${ip}`, "WINDOW");
+}
+
+export function recordKey(ip: string): ItemKey {
+  return itemKey(`BAN#${ip}`, "RECORD");
+}
+
+export function slotPartition(naclId: string): string {
+  return `SLOT#${naclId}`;
+}
+
+export function leaseKey(naclId: string, ruleNumber: number): ItemKey {
+  return itemKey(slotPartition(naclId), `RULE#${String(ruleNumber).padStart(5, "0")}`);
+}
+
+/** The index partition of a timed ban of `ip`: a stable hash of the address over {@link BAN_SHARDS}. */
+export function banShardOf(ip: string): string {
+  let hash = 0;
+  for (let index = 0; index < ip.length; index++) hash = (hash * 31 + ip.charCodeAt(index)) >>> 0;
+  return `ACTIVE#${hash % BAN_SHARDS}`;
+}
+
+/** Every partition of the bans-by-end index that can hold an active ban. */
+export function allBanShards(): string[] {
+  return [...Array.from({ length: BAN_SHARDS }, (_, shard) => `ACTIVE#${shard}`), PERMANENT_SHARD];
+}
+
+/** ISO 8601 text of an epoch-millisecond time. */
+export function isoOfMs(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** ISO 8601 text of an epoch-second time. */
+export function isoOfSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}

@@ -1,0 +1,244 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  allBanShards,
+  BAN_SHARDS,
+  type IpRecord,
+  type ItemKey,
+  recordKey,
+  type WindowItem,
+  windowKey,
+} from "./store-items";
+import { TABLE_SCHEMA } from "./table-schema";
+
+/** What a compare-and-swap writer does with the current item: the next item, or undefined to write nothing. */
+export type Mutation<T> = (current: T | undefined) => Omit<T, "version"> | undefined;
+
+/** Raised when an item kept changing under a writer for every attempt (sustained contention). */
+export class ContentionError extends Error {
+  constructor(key: ItemKey, attempts: number) {
+    super(`${keyText(key)} changed under every one of ${attempts} conditional writes`);
+    this.name = "ContentionError";
+  }
+}
+
+const BATCH_GET_LIMIT = 100;
+const MAX_SWAP_ATTEMPTS = 12;
+const MAX_BACKOFF_MS = 1_000;
+const MAX_UNPROCESSED_ROUNDS = 8;
+
+/**
+ * cloudjail's DynamoDB table: failure windows and IP records (ban + history), see store-items.ts. Every write is
+ * a conditional PutItem on the item's `version` (compare-and-swap), so concurrent invocations never overwrite each
+ * other: a loser re-reads and re-applies its change. Reads for a batch are grouped into BatchGetItem requests.
+ */
+export class CloudjailStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /**
+   * Reads the windows of `(jail, ip)` pairs and the records of their addresses, 100 keys per request, retrying
+   * unprocessed keys. Eventually consistent: a stale read only costs a retried conditional write.
+   */
+  async readBatch(
+    windows: readonly { jail: string; ip: string }[],
+    ips: readonly string[],
+  ): Promise<{ windows: Map<string, WindowItem>; records: Map<string, IpRecord> }> {
+    const items = await this.getMany([
+      ...windows.map(({ jail, ip }) => windowKey(jail, ip)),
+      ...ips.map((ip) => recordKey(ip)),
+    ]);
+    const result = { windows: new Map<string, WindowItem>(), records: new Map<string, IpRecord>() };
+    for (const item of items) {
+      if (item.kind === "window") {
+        const window = item as unknown as WindowItem;
+        result.windows.set(windowId(window.jail, window.ip), window);
+      } else if (item.kind === "ip") {
+        const record = item as unknown as IpRecord;
+        result.records.set(record.ip, record);
+      }
+    }
+    return result;
+  }
+
+  /** Strongly consistent read of one window. */
+  getWindow(jail: string, ip: string): Promise<WindowItem | undefined> {
+    return this.get<WindowItem>(windowKey(jail, ip));
+  }
+
+  /** Strongly consistent read of one IP record. */
+  getRecord(ip: string): Promise<IpRecord | undefined> {
+    return this.get<IpRecord>(recordKey(ip));
+  }
+
+  /**
+   * Writes `item` with version `expected + 1` if the stored item still has version `expected` (or, for
+   * `expected` undefined, if there is none). Returns the item written, or undefined when another writer got
+   * there first.
+   */
+  async swap<T extends WindowItem | IpRecord>(
+    item: Omit<T, "version">,
+    expected: number | undefined,
+  ): Promise<T | undefined> {
+    const next = { ...item, version: (expected ?? 0) + 1 } as unknown as T;
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: next,
+          ConditionExpression:
+            expected === undefined
+              ? "attribute_not_exists(#pk)"
+              : "attribute_exists(#pk) AND #version = :expected",
+          ExpressionAttributeNames:
+            expected === undefined
+              ? { "#pk": TABLE_SCHEMA.partitionKey }
+              : { "#pk": TABLE_SCHEMA.partitionKey, "#version": "version" },
+          ExpressionAttributeValues: expected === undefined ? undefined : { ":expected": expected },
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Read-modify-write of an IP record with compare-and-swap, re-reading after a lost race. `known` is a version
+   * already read (saves the first read). Returns the item written, or the current one if `mutate` wrote nothing.
+   */
+  async modifyRecord(
+    ip: string,
+    mutate: Mutation<IpRecord>,
+    known?: IpRecord | null,
+  ): Promise<IpRecord | undefined> {
+    return this.modify(recordKey(ip), () => this.getRecord(ip), mutate, known);
+  }
+
+  /** Read-modify-write of a window, like {@link modifyRecord}. */
+  async modifyWindow(
+    jail: string,
+    ip: string,
+    mutate: Mutation<WindowItem>,
+    known?: WindowItem | null,
+  ): Promise<WindowItem | undefined> {
+    return this.modify(windowKey(jail, ip), () => this.getWindow(jail, ip), mutate, known);
+  }
+
+  /** Active timed bans whose end (epoch seconds) is at or before `endsBy`, every shard, page by page. */
+  async *bansEndingBy(endsBy: number, pageSize?: number): AsyncGenerator<IpRecord> {
+    for (let shard = 0; shard < BAN_SHARDS; shard++)
+      yield* this.queryShard(`ACTIVE#${shard}`, endsBy, pageSize);
+  }
+
+  /** Every active ban, timed and permanent, page by page, without a scan. */
+  async *activeBans(pageSize?: number): AsyncGenerator<IpRecord> {
+    for (const shard of allBanShards()) yield* this.queryShard(shard, undefined, pageSize);
+  }
+
+  private async *queryShard(
+    shard: string,
+    endsBy: number | undefined,
+    pageSize: number | undefined,
+  ): AsyncGenerator<IpRecord> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_SCHEMA.bansByEndIndex,
+          KeyConditionExpression:
+            endsBy === undefined ? "#shard = :shard" : "#shard = :shard AND #endsAt <= :endsBy",
+          ExpressionAttributeNames:
+            endsBy === undefined
+              ? { "#shard": TABLE_SCHEMA.banShardAttribute }
+              : { "#shard": TABLE_SCHEMA.banShardAttribute, "#endsAt": TABLE_SCHEMA.banEndsAtAttribute },
+          ExpressionAttributeValues:
+            endsBy === undefined ? { ":shard": shard } : { ":shard": shard, ":endsBy": endsBy },
+          ExclusiveStartKey: startKey,
+          Limit: pageSize,
+        }),
+      );
+      for (const item of page.Items ?? []) yield item as IpRecord;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  private async modify<T extends WindowItem | IpRecord>(
+    key: ItemKey,
+    read: () => Promise<T | undefined>,
+    mutate: Mutation<T>,
+    known: T | null | undefined,
+  ): Promise<T | undefined> {
+    let current: T | undefined = known === null ? undefined : known;
+    let haveCurrent = known !== undefined;
+    for (let attempt = 1; attempt <= MAX_SWAP_ATTEMPTS; attempt++) {
+      if (!haveCurrent) current = await read();
+      const next = mutate(current);
+      if (next === undefined) return current;
+      const written = await this.swap<T>(next, current?.version);
+      if (written !== undefined) return written;
+      haveCurrent = false;
+      // A lost race: back off a little (full jitter) so that a crowd of writers spreads out.
+      await this.sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+    }
+    throw new ContentionError(key, MAX_SWAP_ATTEMPTS);
+  }
+
+  private async get<T>(key: ItemKey): Promise<T | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return result.Item as T | undefined;
+  }
+
+  private async getMany(keys: readonly ItemKey[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_LIMIT) as Record<
+        string,
+        unknown
+      >[];
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_UNPROCESSED_ROUNDS)
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+        if (round > 0) await this.sleep(Math.random() * 25 * 2 ** round);
+        const result = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        found.push(...(result.Responses?.[this.tableName] ?? []));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+}
+
+/** The document client the store expects: optional fields left undefined are simply not written. */
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** The map key `readBatch` uses for a window. */
+export function windowId(jail: string, ip: string): string {
+  return `${jail}\u0000${ip}`;
+}
+
+/** True for DynamoDB's "the condition of this write did not hold". */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
+}
+
+function keyText(key: ItemKey): string {
+  return `${key[TABLE_SCHEMA.partitionKey]} / ${key[TABLE_SCHEMA.sortKey]}`;
+}

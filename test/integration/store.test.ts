@@ -1,0 +1,214 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SlotLeases } from "../../lambda/aws/slot-leases";
+import { CloudjailStore, createDocumentClient, windowId } from "../../lambda/aws/store";
+import {
+  banShardOf,
+  type IpRecord,
+  isoOfSeconds,
+  PERMANENT_BAN_ENDS_AT,
+  PERMANENT_SHARD,
+  recordKey,
+  type WindowItem,
+  windowKey,
+} from "../../lambda/aws/store-items";
+import { type LocalDynamo, startDynalite } from "../support/dynalite";
+
+let db: LocalDynamo;
+let documents: DynamoDBDocumentClient;
+let store: CloudjailStore;
+let leases: SlotLeases;
+let tableCount = 0;
+
+beforeAll(async () => {
+  db = await startDynalite();
+  documents = createDocumentClient(db.client);
+});
+afterAll(() => db.stop());
+beforeEach(async () => {
+  const table = `store-${++tableCount}`;
+  await db.createTable(table);
+  store = new CloudjailStore(documents, table, async () => {});
+  leases = new SlotLeases(documents, table);
+});
+
+function window(ip: string, failures: number): Omit<WindowItem, "version"> {
+  return {
+    ...windowKey("sshd", ip),
+    kind: "window",
+    jail: "sshd",
+    ip,
+    failureTimes: Array.from({ length: failures }, (_, index) => 1_000 + index),
+    failureTimesIso: [],
+    counted: {},
+    totalFailures: failures,
+    lastFailureAt: 1_000,
+    lastFailureAtIso: "1970-01-01T00:00:01.000Z",
+    lines: [],
+  };
+}
+
+function bannedRecord(ip: string, endsAt: number | null): Omit<IpRecord, "version"> {
+  const timed = endsAt !== null;
+  return {
+    ...recordKey(ip),
+    kind: "ip",
+    ip,
+    family: "ipv4",
+    cidr: `${ip}/32`,
+    banCount: 1,
+    banCountByJail: { sshd: 1 },
+    recentBans: [],
+    updatedAtIso: "2026-11-25T12:00:00.000Z",
+    banShard: timed ? banShardOf(ip) : PERMANENT_SHARD,
+    banEndsAt: endsAt ?? PERMANENT_BAN_ENDS_AT,
+    banEndsAtIso: isoOfSeconds(endsAt ?? PERMANENT_BAN_ENDS_AT),
+    ban: {
+      banId: `sshd#${ip}#1`,
+      jail: "sshd",
+      reason: "test",
+      failures: 5,
+      banNumber: 1,
+      bannedAt: 0,
+      bannedAtIso: isoOfSeconds(0),
+      endsAt,
+      endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
+      seconds: endsAt ?? -1,
+      lines: [],
+      targets: [],
+      entries: {},
+      pending: {},
+      state: "enforced",
+    },
+  };
+}
+
+describe("the store's compare-and-swap writes", () => {
+  it("creates an item only when none exists, then only from the version it read", async () => {
+    const first = await store.swap<WindowItem>(window("203.0.113.9", 1), undefined);
+    expect(first?.version).toBe(1);
+    expect(await store.swap<WindowItem>(window("203.0.113.9", 9), undefined)).toBeUndefined();
+    expect((await store.swap<WindowItem>(window("203.0.113.9", 2), 1))?.version).toBe(2);
+    expect(await store.swap<WindowItem>(window("203.0.113.9", 3), 1)).toBeUndefined();
+    expect((await store.getWindow("sshd", "203.0.113.9"))?.failureTimes).toHaveLength(2);
+  });
+
+  it("loses no update when twenty writers modify one record at the same time", async () => {
+    const ip = "198.51.100.7";
+    const backingOff = new CloudjailStore(documents, store.tableName);
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        backingOff.modifyRecord(ip, (current) => ({
+          ...(current ?? bannedRecord(ip, 100)),
+          banCount: (current?.banCount ?? 0) + 1,
+        })),
+      ),
+    );
+    const record = await store.getRecord(ip);
+    expect(record?.banCount).toBe(20);
+    expect(record?.version).toBe(20);
+  });
+
+  it("writes nothing when the mutation returns nothing", async () => {
+    expect(await store.modifyWindow("sshd", "192.0.2.1", () => undefined)).toBeUndefined();
+    expect(await store.getWindow("sshd", "192.0.2.1")).toBeUndefined();
+  });
+});
+
+describe("reading a batch's windows and records", () => {
+  it("reads 150 windows and 150 records through 100-key requests", async () => {
+    const ips = Array.from({ length: 150 }, (_, index) => `10.0.${index >> 8}.${index & 255}`);
+    await Promise.all(ips.map((ip) => store.swap<WindowItem>(window(ip, 2), undefined)));
+    await Promise.all(ips.slice(0, 10).map((ip) => store.swap<IpRecord>(bannedRecord(ip, 500), undefined)));
+    const read = await store.readBatch(
+      ips.map((ip) => ({ jail: "sshd", ip })),
+      ips,
+    );
+    expect(read.windows.size).toBe(150);
+    expect(read.windows.get(windowId("sshd", "10.0.0.149"))?.failureTimes).toHaveLength(2);
+    expect(read.records.size).toBe(10);
+    expect(read.records.get("10.0.0.3")?.ban?.jail).toBe("sshd");
+  });
+});
+
+describe("listing bans by end time without a scan", () => {
+  beforeEach(async () => {
+    const ends: [string, number | null][] = [
+      ["192.0.2.1", 100],
+      ["192.0.2.2", 200],
+      ["192.0.2.3", 300],
+      ["192.0.2.4", 150],
+      ["192.0.2.5", null],
+      ["2001:db8::1", 120],
+    ];
+    for (const [ip, end] of ends) await store.swap<IpRecord>(bannedRecord(ip, end), undefined);
+  });
+
+  it("finds exactly the timed bans that have ended, over every shard, page by page", async () => {
+    const ended: string[] = [];
+    for await (const record of store.bansEndingBy(150, 1)) ended.push(record.ip);
+    expect(ended.sort()).toEqual(["192.0.2.1", "192.0.2.4", "2001:db8::1"]);
+  });
+
+  it("lists every active ban, permanent ones included", async () => {
+    const active: string[] = [];
+    for await (const record of store.activeBans(2)) active.push(record.ip);
+    expect(active.sort()).toEqual([
+      "192.0.2.1",
+      "192.0.2.2",
+      "192.0.2.3",
+      "192.0.2.4",
+      "192.0.2.5",
+      "2001:db8::1",
+    ]);
+  });
+
+  it("drops a ban from the index once its record no longer carries the index attributes", async () => {
+    await store.modifyRecord("192.0.2.1", (current) => {
+      if (current === undefined) return undefined;
+      const { banShard: _shard, banEndsAt: _end, ban: _ban, version: _version, ...rest } = current;
+      return rest;
+    });
+    const ended: string[] = [];
+    for await (const record of store.bansEndingBy(150)) ended.push(record.ip);
+    expect(ended.sort()).toEqual(["192.0.2.4", "2001:db8::1"]);
+  });
+});
+
+describe("NACL rule-slot leases", () => {
+  const request = {
+    naclId: "acl-0a",
+    ip: "203.0.113.9",
+    cidr: "203.0.113.9/32",
+    family: "ipv4" as const,
+    now: 1_764_072_000_000,
+  };
+
+  it("gives a rule number to exactly one of twenty parallel writers", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        leases.acquire({ ...request, ruleNumber: 7, banId: `ban-${index}` }),
+      ),
+    );
+    const winners = results.filter((lease) => lease !== undefined);
+    expect(winners).toHaveLength(1);
+    const listed = await leases.list("acl-0a");
+    expect(listed.map((lease) => [lease.ruleNumber, lease.banId])).toEqual([[7, winners[0]?.banId]]);
+    expect(listed[0]?.leasedAtIso).toBe("2025-11-25T12:00:00.000Z");
+  });
+
+  it("frees a number only for the ban that holds it", async () => {
+    await leases.acquire({ ...request, ruleNumber: 3, banId: "mine" });
+    expect(await leases.release("acl-0a", 3, "someone-else")).toBe(false);
+    expect(await leases.list("acl-0a")).toHaveLength(1);
+    expect(await leases.release("acl-0a", 3, "mine")).toBe(true);
+    expect(await leases.list("acl-0a")).toHaveLength(0);
+  });
+
+  it("lists leases in rule order, per NACL", async () => {
+    for (const ruleNumber of [12, 2, 99])
+      await leases.acquire({ ...request, ruleNumber, banId: `b${ruleNumber}` });
+    await leases.acquire({ ...request, naclId: "acl-0b", ruleNumber: 5, banId: "other" });
+    expect((await leases.list("acl-0a")).map((lease) => lease.ruleNumber)).toEqual([2, 12, 99]);
+  });
+});
