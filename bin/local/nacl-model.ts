@@ -238,6 +238,11 @@ export class NaclModel {
     return countFamily(this.naclOf(naclId).entries, egress, family);
   }
 
+  /** The default NACL AWS created with the VPC. */
+  defaultNaclOf(vpcId: string): string {
+    return this.vpcOf(vpcId).defaultNaclId;
+  }
+
   /** Ids of every NACL, in creation order. */
   naclIds(): string[] {
     return [...this.nacls.keys()];
