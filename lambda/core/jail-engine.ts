@@ -1,0 +1,201 @@
+import { addFailures, banSeconds, type FailureWindow, ignoreSet, PERMANENT } from "./policy";
+import type { CloudjailConfig, JailConfig } from "./types";
+
+/** A ban or an unban decided by the engine. Times are epoch ms; `until` is null for a permanent ban. */
+export interface BanEvent {
+  readonly action: "ban" | "unban";
+  readonly jail: string;
+  readonly ip: string;
+  readonly at: number;
+  readonly until: number | null;
+  /** Failures (or, for a recidive jail, bans) that led to the ban. */
+  readonly failures: number;
+  /** 1 for the first ban of the IP (in this jail, or in any jail with bantime.overalljails). */
+  readonly banCount: number;
+}
+
+/** Counts per jail, as `fail2ban-client status <jail>` shows them. */
+export interface JailStatus {
+  readonly jail: string;
+  /** Failures that went into the window. */
+  failures: number;
+  /** Failures from an address that was banned at that moment: reported, never counted towards a ban. */
+  failuresWhileBanned: number;
+  /** Failures from an address in ignoreip. */
+  ignoredFailures: number;
+  bans: number;
+  readonly banned: Map<string, ActiveBan>;
+}
+
+/** A ban in force. */
+export interface ActiveBan {
+  readonly ip: string;
+  readonly at: number;
+  readonly until: number | null;
+  readonly banCount: number;
+}
+
+export interface JailEngineOptions {
+  /** Source of randomness in [0,1) for `bantime.rndtime`; pass a seeded one for reproducible output. */
+  readonly random: () => number;
+  /**
+   * Whether a ban blocks the address for every jail (a deny entry for all traffic, the default) or only for the
+   * jail that banned it (`restrictToJailPorts`). Defaults to what the configuration's NACL settings say.
+   */
+  readonly banBlocksAllJails?: boolean;
+}
+
+/**
+ * Runs failures through the policy in time order and emits ban and unban events: what a deployed cloudjail would
+ * decide, in memory. Used by `cloudjail replay` and the local demo's status view. Feed failures with
+ * nondecreasing times; `advance` emits the unbans due by a time.
+ */
+export class JailEngine {
+  private readonly jails = new Map<string, JailConfig>();
+  private readonly recidiveJails: JailConfig[] = [];
+  private readonly windows = new Map<string, FailureWindow>();
+  /** Earlier bans per `jail\u0000ip` and per ip (for overalljails). */
+  private readonly history = new Map<string, number>();
+  private readonly statuses = new Map<string, JailStatus>();
+  private readonly blocksAllJails: boolean;
+
+  constructor(
+    config: CloudjailConfig,
+    private readonly options: JailEngineOptions,
+  ) {
+    for (const jail of config.jails) {
+      if (!jail.enabled) continue;
+      this.jails.set(jail.name, jail);
+      if (jail.filter === "recidive") this.recidiveJails.push(jail);
+      this.statuses.set(jail.name, {
+        jail: jail.name,
+        failures: 0,
+        failuresWhileBanned: 0,
+        ignoredFailures: 0,
+        bans: 0,
+        banned: new Map(),
+      });
+    }
+    this.blocksAllJails = options.banBlocksAllJails ?? !config.nacl.restrictToJailPorts;
+  }
+
+  /** The enabled jails the engine runs. */
+  get jailNames(): string[] {
+    return [...this.jails.keys()];
+  }
+
+  /** Counts and active bans per jail. */
+  status(jail: string): JailStatus {
+    return this.statusOf(jail);
+  }
+
+  /** Emits the unbans due at or before `now` (in the order they fall due) and moves the engine's clock. */
+  advance(now: number): BanEvent[] {
+    const due: Array<{ status: JailStatus; ban: ActiveBan }> = [];
+    for (const status of this.statuses.values()) {
+      for (const ban of status.banned.values()) {
+        if (ban.until !== null && ban.until <= now) due.push({ status, ban });
+      }
+    }
+    due.sort((a, b) => (a.ban.until ?? 0) - (b.ban.until ?? 0));
+    const events = due.map(({ status, ban }): BanEvent => {
+      status.banned.delete(ban.ip);
+      return {
+        action: "unban",
+        jail: status.jail,
+        ip: ban.ip,
+        at: ban.until ?? now,
+        until: null,
+        failures: 0,
+        banCount: ban.banCount,
+      };
+    });
+    return events;
+  }
+
+  /** Feeds one failure of `ip` in log jail `jailName` at `at`; returns the unbans that fell due first and any bans. */
+  pushFailure(jailName: string, ip: string, at: number): BanEvent[] {
+    const jail = this.jails.get(jailName);
+    if (!jail)
+      throw new Error(`jail "${jailName}" is not enabled; enabled jails: ${this.jailNames.join(", ")}`);
+    const events = this.advance(at);
+    const status = this.statusOf(jailName);
+    if (ignoreSet(jail).has(ip)) {
+      status.ignoredFailures++;
+      return events;
+    }
+    if (this.isBlocked(jailName, ip)) {
+      status.failuresWhileBanned++;
+      return events;
+    }
+    status.failures++;
+    const key = windowKey(jailName, ip);
+    const { window, reached } = addFailures(this.windows.get(key) ?? [], [at], jail, at);
+    if (!reached) {
+      this.windows.set(key, window);
+      return events;
+    }
+    this.windows.delete(key);
+    const ban = this.ban(jail, ip, at, window.length);
+    events.push(ban, ...this.countForRecidive(ban));
+    return events;
+  }
+
+  /** True when `ip` is banned at this moment in `jailName` (or in any jail when a ban blocks all traffic). */
+  isBlocked(jailName: string, ip: string): boolean {
+    if (!this.blocksAllJails) return this.statusOf(jailName).banned.has(ip);
+    for (const status of this.statuses.values()) if (status.banned.has(ip)) return true;
+    return false;
+  }
+
+  private ban(jail: JailConfig, ip: string, at: number, failures: number): BanEvent {
+    const previousBans = this.history.get(jail.increment.overalljails ? ip : windowKey(jail.name, ip)) ?? 0;
+    const seconds = banSeconds(jail, previousBans, this.options.random);
+    const until = seconds === PERMANENT ? null : at + seconds * 1000;
+    const banCount = previousBans + 1;
+    this.history.set(windowKey(jail.name, ip), (this.history.get(windowKey(jail.name, ip)) ?? 0) + 1);
+    this.history.set(ip, (this.history.get(ip) ?? 0) + 1);
+    const status = this.statusOf(jail.name);
+    status.bans++;
+    status.banned.set(ip, { ip, at, until, banCount });
+    return { action: "ban", jail: jail.name, ip, at, until, failures, banCount };
+  }
+
+  /** A recidive jail counts the bans of the other jails inside its findtime, like failures. */
+  private countForRecidive(ban: BanEvent): BanEvent[] {
+    const events: BanEvent[] = [];
+    for (const recidive of this.recidiveJails) {
+      if (recidive.name === ban.jail) continue;
+      const status = this.statusOf(recidive.name);
+      if (ignoreSet(recidive).has(ban.ip)) {
+        status.ignoredFailures++;
+        continue;
+      }
+      if (status.banned.has(ban.ip)) {
+        status.failuresWhileBanned++;
+        continue;
+      }
+      status.failures++;
+      const key = windowKey(recidive.name, ban.ip);
+      const { window, reached } = addFailures(this.windows.get(key) ?? [], [ban.at], recidive, ban.at);
+      if (!reached) {
+        this.windows.set(key, window);
+        continue;
+      }
+      this.windows.delete(key);
+      events.push(this.ban(recidive, ban.ip, ban.at, window.length));
+    }
+    return events;
+  }
+
+  private statusOf(jail: string): JailStatus {
+    const status = this.statuses.get(jail);
+    if (!status)
+      throw new Error(`jail "${jail}" is not enabled; enabled jails: ${this.jailNames.join(", ")}`);
+    return status;
+  }
+}
+
+function windowKey(jail: string, ip: string): string {
+  return `${jail}\u0000${ip}`;
+}
