@@ -147,8 +147,8 @@ export const PERMANENT_BAN_ENDS_AT = 253_402_300_799;
 /** How long an IP's history outlives its last ban (for bantime.increment and recidive). */
 export const HISTORY_RETENTION_SECONDS = 90 * 24 * 3600;
 
-/** Caps that keep items small and readable. */
-export const ITEM_LIMITS = { lines: 10, lineLength: 300, recentBans: 20, countedIds: 200 } as const;
+/** Bans kept in an IP record's `recentBans` (enough for any recidive maxretry). */
+export const RECENT_BANS_LIMIT = 20;
 
 function itemKey(partition: string, sort: string): ItemKey {
   return { [TABLE_SCHEMA.partitionKey]: partition, [TABLE_SCHEMA.sortKey]: sort } as ItemKey;
