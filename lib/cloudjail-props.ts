@@ -1,0 +1,145 @@
+import { Duration } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type { CloudjailConfig } from "../lambda/core/types";
+import { AGENT_PARAMETER_NAME } from "./agent-config";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
+import { validateCloudjailConfig } from "./validate-config";
+
+/** Properties of the {@link Cloudjail} construct. */
+export interface CloudjailProps {
+  /**
+   * The resolved jail configuration (`parseJailConf` / `parseConfigJson`), including what to protect:
+   * `nacl.vpcIds` and/or `nacl.naclIds`. The Lambdas receive it as `CLOUDJAIL_CONFIG`.
+   */
+  readonly config: CloudjailConfig;
+  /**
+   * Rule numbers of the NACL rules you manage yourself; cloudjail's reserved range must not overlap them.
+   * @default [] (no check)
+   */
+  readonly userRuleNumbers?: readonly number[];
+  /**
+   * Create the auth log group and the CloudWatch agent configuration parameter that ships logs into it.
+   * @default true
+   */
+  readonly shipAgentLogs?: boolean;
+  /**
+   * Existing log groups carrying sshd lines to subscribe as well (each log group allows two subscriptions).
+   * @default []
+   */
+  readonly existingLogGroups?: readonly logs.ILogGroup[];
+  /**
+   * Name of the SSM parameter holding the agent configuration; must start with `AmazonCloudWatch-`.
+   * @default "AmazonCloudWatch-cloudjail"
+   */
+  readonly agentParameterName?: string;
+  /**
+   * An existing table with cloudjail's key design (`lambda/aws/table-schema.ts`).
+   * @default a new on-demand table, retained on stack deletion
+   */
+  readonly table?: dynamodb.ITable;
+  /**
+   * E-mail address subscribed to the alert topic.
+   * @default no subscription
+   */
+  readonly alertEmail?: string;
+  /**
+   * How often the unbanner lifts expired bans and repairs drift.
+   * @default Duration.minutes(1)
+   */
+  readonly unbanInterval?: Duration;
+  /**
+   * Retention of the auth logs and the Lambdas' logs.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserve (and cap) concurrency: 5 for the responder, 1 for the unbanner. Turn off in accounts whose
+   * concurrency quota is still the new-account 10, where any reservation fails to deploy.
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
+  /**
+   * Alarm when a managed NACL has this many free slots or fewer.
+   * @default 2
+   */
+  readonly naclSlotsLowThreshold?: number;
+}
+
+/** {@link CloudjailProps} with every default applied. */
+export interface ResolvedCloudjailProps {
+  readonly config: CloudjailConfig;
+  readonly userRuleNumbers: readonly number[];
+  readonly shipAgentLogs: boolean;
+  readonly existingLogGroups: readonly logs.ILogGroup[];
+  readonly agentParameterName: string;
+  readonly table: dynamodb.ITable | undefined;
+  readonly alertEmail: string | undefined;
+  readonly unbanInterval: Duration;
+  readonly logRetention: logs.RetentionDays;
+  /** Responder's reserved concurrency, or undefined for none. */
+  readonly responderConcurrency: number | undefined;
+  /** Unbanner's reserved concurrency, or undefined for none. */
+  readonly unbannerConcurrency: number | undefined;
+  readonly naclSlotsLowThreshold: number;
+  /** Settings that synthesize but probably do not do what was meant. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * At most this many responders write NACL entries at once: EC2 throttles mutating calls per account
+ * (token bucket), and cloudjail's ban writes must not starve the account's other automation. Excess batches wait in
+ * Lambda's async queue (up to the max event age) instead of failing.
+ */
+const RESPONDER_CONCURRENCY = 5;
+/** One unbanner at a time: two reconciling the same NACLs would race each other. */
+const UNBANNER_CONCURRENCY = 1;
+
+/** Applies defaults and rejects invalid combinations: the one place {@link CloudjailProps} are resolved. */
+export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailProps {
+  const userRuleNumbers = props.userRuleNumbers ?? [];
+  const warnings = validateCloudjailConfig(props.config, userRuleNumbers);
+  const shipAgentLogs = props.shipAgentLogs ?? true;
+  const existingLogGroups = props.existingLogGroups ?? [];
+  if (!shipAgentLogs && existingLogGroups.length === 0) {
+    throw new CloudjailSettingsError(
+      "no log group to read: keep the agent log group (shipAgentLogs) or subscribe existing groups " +
+        '(cdk.json context "cloudjail:logGroupNames")',
+    );
+  }
+  const agentParameterName = props.agentParameterName ?? AGENT_PARAMETER_NAME;
+  if (!agentParameterName.startsWith("AmazonCloudWatch-")) {
+    throw new CloudjailSettingsError(
+      `agent parameter name "${agentParameterName}" must start with "AmazonCloudWatch-": the agent's ` +
+        "CloudWatchAgentServerPolicy can only read parameters with that prefix",
+    );
+  }
+  const unbanInterval = props.unbanInterval ?? Duration.minutes(1);
+  if (unbanInterval.toSeconds() < 60) {
+    throw new CloudjailSettingsError(
+      `unban interval ${unbanInterval.toHumanString()} is shorter than EventBridge's finest schedule of one minute`,
+    );
+  }
+  const naclSlotsLowThreshold = props.naclSlotsLowThreshold ?? 2;
+  if (!Number.isInteger(naclSlotsLowThreshold) || naclSlotsLowThreshold < 0) {
+    throw new CloudjailSettingsError(
+      `NACL slots alarm threshold ${naclSlotsLowThreshold} must be a whole number >= 0`,
+    );
+  }
+  const reserve = props.reserveConcurrency ?? true;
+  return {
+    config: props.config,
+    userRuleNumbers,
+    shipAgentLogs,
+    existingLogGroups,
+    agentParameterName,
+    table: props.table,
+    alertEmail: props.alertEmail,
+    unbanInterval,
+    logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    responderConcurrency: reserve ? RESPONDER_CONCURRENCY : undefined,
+    unbannerConcurrency: reserve ? UNBANNER_CONCURRENCY : undefined,
+    naclSlotsLowThreshold,
+    warnings,
+  };
+}

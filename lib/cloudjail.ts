@@ -1,0 +1,195 @@
+import { Annotations, CfnResource, Duration, Stack, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
+import { AuthLogShipping } from "./auth-log-shipping";
+import { CloudjailAlerts } from "./cloudjail-alerts";
+import { CloudjailFunction } from "./cloudjail-function";
+import { SERVICE_NAME } from "./cloudjail-metrics";
+import { CloudjailMonitoring } from "./cloudjail-monitoring";
+import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { CloudjailTable } from "./cloudjail-table";
+import { subscriptionFilterPattern } from "./filter-pattern";
+import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
+
+/** The runtime environment variable names both Lambdas read at cold start (issue 4). */
+export const RUNTIME_ENV = { table: "CLOUDJAIL_TABLE", config: "CLOUDJAIL_CONFIG" } as const;
+
+/**
+ * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
+ * the responder, which counts failures in DynamoDB and writes NACL deny entries; the unbanner lifts them on schedule.
+ * Usable in any CDK app: `new Cloudjail(stack, "Cloudjail", { config })`.
+ */
+export class Cloudjail extends Construct {
+  public readonly table: dynamodb.ITable;
+  public readonly responder: nodejs.NodejsFunction;
+  public readonly unbanner: nodejs.NodejsFunction;
+  /** Batches the responder failed on after Lambda's two retries (encrypted, kept 14 days). */
+  public readonly failedBatches: sqs.Queue;
+  /** Alarms and (unless the configuration names its own topic) ban notifications. */
+  public readonly alertTopic: sns.Topic;
+  /** Where the Lambdas publish bans and unbans: the configuration's `topicArn`, else the alert topic. */
+  public readonly notificationTopic: sns.ITopic;
+  /** The agent log group and its agent configuration, unless `shipAgentLogs` is false. */
+  public readonly authLogs: AuthLogShipping | undefined;
+  /** Every log group the responder is subscribed to. */
+  public readonly subscriptions: readonly logs.SubscriptionFilter[];
+  /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
+  public readonly filterPattern: string;
+  public readonly unbanSchedule: events.Rule;
+  public readonly monitoring: CloudjailMonitoring;
+
+  constructor(scope: Construct, id: string, props: CloudjailProps) {
+    super(scope, id);
+    const settings = resolveCloudjailProps(props);
+    for (const warning of settings.warnings) {
+      Annotations.of(this).addWarningV2("cloudjail:rule-order", warning);
+    }
+
+    this.table = settings.table ?? new CloudjailTable(this, "State").table;
+    const alerts = new CloudjailAlerts(this, "Alerts", { email: settings.alertEmail });
+    this.alertTopic = alerts.topic;
+    // Ban notifications go to the configuration's own topic if it names one; alarms always use the alert topic.
+    this.notificationTopic =
+      settings.config.topicArn === undefined
+        ? alerts.topic
+        : sns.Topic.fromTopicArn(this, "NotificationTopic", settings.config.topicArn);
+    this.failedBatches = new sqs.Queue(this, "FailedBatches", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failedBatches).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the responder's dead-letter store (its Lambda on-failure destination); nothing consumes " +
+        "it automatically, so a second dead-letter queue behind it would never receive a message.",
+    });
+
+    const environment = {
+      [RUNTIME_ENV.table]: this.table.tableName,
+      [RUNTIME_ENV.config]: Stack.of(this).toJsonString({
+        ...settings.config,
+        topicArn: this.notificationTopic.topicArn,
+      }),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    };
+    const responder = new CloudjailFunction(this, "Responder", {
+      entry: "lambda/handlers/responder.ts",
+      description: "Counts sshd failures from CloudWatch Logs and bans offenders in the network ACLs",
+      timeout: Duration.minutes(1),
+      memorySize: 512,
+      logRetention: settings.logRetention,
+      reservedConcurrency: settings.responderConcurrency,
+      environment,
+    });
+    this.responder = responder.function;
+    // CloudWatch Logs invokes asynchronously. A throttled batch waits in Lambda's queue for up to six hours rather
+    // than being dropped (its lines carry their own times); a failing one is retried twice, then kept in the queue.
+    this.responder.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.failedBatches),
+    });
+
+    const unbanner = new CloudjailFunction(this, "Unbanner", {
+      entry: "lambda/handlers/unbanner.ts",
+      description: "Lifts expired cloudjail bans and repairs drift between DynamoDB and the network ACLs",
+      // Shorter than the schedule so that runs never overlap.
+      timeout: Duration.seconds(50),
+      logRetention: settings.logRetention,
+      reservedConcurrency: settings.unbannerConcurrency,
+      environment,
+    });
+    this.unbanner = unbanner.function;
+    // A missed run is repaired by the next one; retrying a stale run would only overlap it.
+    this.unbanner.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    this.unbanSchedule = new events.Rule(this, "UnbanSchedule", {
+      description: "Runs the cloudjail unbanner",
+      schedule: events.Schedule.rate(settings.unbanInterval),
+      targets: [new targets.LambdaFunction(this.unbanner, { retryAttempts: 0 })],
+    });
+
+    for (const role of [responder.role, unbanner.role]) {
+      this.grantRuntime(role, settings.config.nacl.naclIds ?? []);
+    }
+
+    this.authLogs = settings.shipAgentLogs
+      ? new AuthLogShipping(this, "AuthLogs", {
+          retention: settings.logRetention,
+          parameterName: settings.agentParameterName,
+        })
+      : undefined;
+    this.filterPattern = subscriptionFilterPattern(settings.config);
+    const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
+    this.subscriptions = logGroups.map(
+      (logGroup, index) =>
+        new logs.SubscriptionFilter(
+          this,
+          index === 0 && this.authLogs ? "AuthLogsSubscription" : `Subscription${index}`,
+          {
+            logGroup,
+            destination: new logsDestinations.LambdaDestination(this.responder),
+            filterPattern: logs.FilterPattern.literal(this.filterPattern),
+            filterName: "cloudjail",
+          },
+        ),
+    );
+
+    this.monitoring = new CloudjailMonitoring(this, "Monitoring", {
+      responder: this.responder,
+      responderLogGroup: responder.logGroup,
+      unbanner: this.unbanner,
+      failedBatches: this.failedBatches,
+      alerts,
+      naclSlotsLowThreshold: settings.naclSlotsLowThreshold,
+    });
+  }
+
+  /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
+  private grantRuntime(role: iam.Role, naclIds: readonly string[]): void {
+    const nag = Validations.of(role);
+    this.table.grantReadWriteData(role);
+    const cfnTable = this.table.node.defaultChild;
+    if (cfnTable instanceof CfnResource) {
+      nag.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfnTable)}.Arn>/index/*]`,
+        reason:
+          "The unbanner queries the bansByEnd index; index/* covers only the indexes of cloudjail's own table.",
+      });
+    }
+    this.notificationTopic.grantPublish(role);
+    nag.acknowledge({
+      id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      reason:
+        "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
+        "makes), on the topic's own key only.",
+    });
+    role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
+    if (naclIds.length === 0) {
+      nag.acknowledge({
+        id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-acl/*]",
+        reason:
+          "Protected by VPC id only: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL " +
+          "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
+      });
+    }
+    role.addToPrincipalPolicy(networkReadStatement());
+    nag.acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "ec2:DescribeNetworkAcls, DescribeInstances and DescribeSubnets support no resource-level permissions; " +
+        "they are read-only and the only actions granted on *.",
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
+
+/** The EC2 actions that change NACL entries: the only writes cloudjail makes to the network. */
+export const NACL_WRITE_ACTIONS = [
+  "ec2:CreateNetworkAclEntry",
+  "ec2:ReplaceNetworkAclEntry",
+  "ec2:DeleteNetworkAclEntry",
+] as const;
+
+/**
+ * Reads the runtime needs to find NACLs (by VPC, or by the subnet of an attacked instance) and to reconcile
+ * their entries. EC2 Describe* actions support no resource-level permissions: they are granted on `*`.
+ */
+export const NETWORK_READ_ACTIONS = [
+  "ec2:DescribeNetworkAcls",
+  "ec2:DescribeInstances",
+  "ec2:DescribeSubnets",
+];
+
+/** The tag that marks a NACL as cloudjail's to write when it is protected by VPC id only. */
+export const MANAGED_TAG = { key: "cloudjail:managed", value: "true" } as const;
+
+/**
+ * The statement allowing NACL writes. With NACL ids, it names exactly those ACLs' ARNs. With VPC ids only, the
+ * NACLs are not known at synth (no lookups: the app synthesizes offline), so it allows the write on a NACL only
+ * when that NACL carries the tag `cloudjail:managed = true`; operators tag the ACLs they want managed.
+ */
+export function naclWriteStatement(scope: Construct, naclIds: readonly string[]): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  if (naclIds.length > 0) {
+    return new iam.PolicyStatement({
+      sid: "WriteProtectedNetworkAcls",
+      actions: [...NACL_WRITE_ACTIONS],
+      resources: naclIds.map((id) =>
+        stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
+      ),
+    });
+  }
+  return new iam.PolicyStatement({
+    sid: "WriteTaggedNetworkAcls",
+    actions: [...NACL_WRITE_ACTIONS],
+    resources: [stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: "*" })],
+    conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } },
+  });
+}
+
+/** The statement allowing the Describe* reads (on `*`: see {@link NETWORK_READ_ACTIONS}). */
+export function networkReadStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "DescribeNetwork",
+    actions: NETWORK_READ_ACTIONS,
+    resources: ["*"],
+  });
+}

@@ -1,0 +1,124 @@
+import type { CloudjailConfig, JailConfig } from "../lambda/core/types";
+import { SSHD_MODES } from "../lambda/core/types";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
+
+/** AWS network ACL rule numbers run from 1 to 32766. */
+const RULE_NUMBER_MIN = 1;
+const RULE_NUMBER_MAX = 32766;
+/** The unbanner runs at most once a minute (EventBridge's finest schedule), so shorter bans cannot be honoured. */
+const MIN_BANTIME_SECONDS = 60;
+const FILTERS: readonly JailConfig["filter"][] = ["sshd", "recidive", "custom"];
+const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const NACL_ID = /^acl-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+
+/**
+ * Checks a resolved configuration before anything is synthesized. Throws a {@link CloudjailSettingsError} whose
+ * message says what to change; returns warnings for settings that deploy but probably do not do what was meant.
+ */
+export function validateCloudjailConfig(
+  config: CloudjailConfig,
+  userRuleNumbers: readonly number[] = [],
+): readonly string[] {
+  checkProtectedNetwork(config);
+  for (const jail of config.jails) checkJail(jail);
+  if (!config.jails.some((jail) => jail.enabled)) {
+    throw new CloudjailSettingsError(
+      'no jail is enabled: add "enabled = true" to a jail section of the configuration (e.g. [sshd])',
+    );
+  }
+  return checkRuleNumbers(config, userRuleNumbers);
+}
+
+function checkProtectedNetwork(config: CloudjailConfig): void {
+  const { vpcIds, naclIds = [] } = config.nacl;
+  if (vpcIds.length === 0 && naclIds.length === 0) {
+    throw new CloudjailSettingsError(
+      'the list of protected VPCs is empty: set cdk.json context "cloudjail:vpcIds" to the VPCs to protect ' +
+        '(e.g. ["vpc-0123456789abcdef0"]), or "cloudjail:naclIds" to the network ACLs cloudjail may write to',
+    );
+  }
+  for (const id of vpcIds) {
+    if (!VPC_ID.test(id)) {
+      throw new CloudjailSettingsError(`"${id}" is not a VPC id: use the form vpc-0123456789abcdef0`);
+    }
+  }
+  for (const id of naclIds) {
+    if (!NACL_ID.test(id)) {
+      throw new CloudjailSettingsError(`"${id}" is not a network ACL id: use the form acl-0123456789abcdef0`);
+    }
+  }
+}
+
+function checkJail(jail: JailConfig): void {
+  if (!FILTERS.includes(jail.filter)) {
+    throw new CloudjailSettingsError(
+      `jail [${jail.name}]: filter "${jail.filter}" is unknown: use one of ${FILTERS.join(", ")} ` +
+        "(custom needs a failregex)",
+    );
+  }
+  if (jail.filter === "sshd" && !SSHD_MODES.includes(jail.mode)) {
+    throw new CloudjailSettingsError(
+      `jail [${jail.name}]: mode "${jail.mode}" is unknown: use one of ${SSHD_MODES.join(", ")}`,
+    );
+  }
+  if (jail.filter === "custom" && (jail.failregex ?? []).length === 0) {
+    throw new CloudjailSettingsError(`jail [${jail.name}]: a custom filter needs at least one failregex`);
+  }
+  if (jail.bantime !== -1 && jail.bantime < MIN_BANTIME_SECONDS) {
+    throw new CloudjailSettingsError(
+      `jail [${jail.name}]: bantime ${jail.bantime}s is below one minute; the unbanner runs once a minute, ` +
+        "so set bantime to 1m or more (or -1 for a permanent ban)",
+    );
+  }
+}
+
+function checkRuleNumbers(config: CloudjailConfig, userRuleNumbers: readonly number[]): readonly string[] {
+  const { first, last } = config.nacl.reservedRuleRange;
+  if (
+    !Number.isInteger(first) ||
+    !Number.isInteger(last) ||
+    first < RULE_NUMBER_MIN ||
+    last > RULE_NUMBER_MAX
+  ) {
+    throw new CloudjailSettingsError(
+      `the reserved rule range ${first}-${last} is not valid: NACL rule numbers are whole numbers from ` +
+        `${RULE_NUMBER_MIN} to ${RULE_NUMBER_MAX}`,
+    );
+  }
+  if (first > last) {
+    throw new CloudjailSettingsError(
+      `the reserved rule range ${first}-${last} is empty: its first number must not exceed its last`,
+    );
+  }
+  for (const number of userRuleNumbers) {
+    if (!Number.isInteger(number) || number < RULE_NUMBER_MIN || number > RULE_NUMBER_MAX) {
+      throw new CloudjailSettingsError(
+        `"${number}" in "cloudjail:userRuleNumbers" is not a NACL rule number (${RULE_NUMBER_MIN}-${RULE_NUMBER_MAX})`,
+      );
+    }
+  }
+  const clashes = userRuleNumbers.filter((number) => number >= first && number <= last);
+  if (clashes.length > 0) {
+    throw new CloudjailSettingsError(
+      `the reserved rule range ${first}-${last} overlaps your own NACL rules ${[...new Set(clashes)].sort((a, b) => a - b).join(", ")}: ` +
+        "cloudjail would replace or delete them. Move the reserved range (cloudjail's nacl rule range setting) " +
+        `${suggestion(first, last, userRuleNumbers)}, or renumber your rules`,
+    );
+  }
+  const below = userRuleNumbers.filter((number) => number < first);
+  return below.length === 0
+    ? []
+    : [
+        `your NACL rules numbered ${below.join(", ")} come before cloudjail's range ${first}-${last}: the lowest ` +
+          "number wins, so if one of them allows the banned traffic, the ban has no effect",
+      ];
+}
+
+/** A free range of the same size below the user's lowest rule, where deny entries also win. */
+function suggestion(first: number, last: number, userRuleNumbers: readonly number[]): string {
+  const size = last - first + 1;
+  const lowest = Math.min(...userRuleNumbers);
+  return lowest - size >= RULE_NUMBER_MIN
+    ? `below your rules, e.g. to 1-${size}`
+    : "to numbers none of your rules use";
+}
