@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import {
+  type CloudFormationClient,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  paginateListStackResources,
+} from "@aws-sdk/client-cloudformation";
+import { ConfigError, parseConfigJson } from "../../lambda/core/config";
+import type { CloudjailConfig, JailConfig } from "../../lambda/core/types";
+import { STACK_OUTPUTS } from "../../lib/stack-outputs";
+import { UsageError } from "./errors";
+import { configTextFromTemplate, TemplateConfigError } from "./stack-template";
+
+/** What the operator commands need to know about a deployed cloudjail stack. */
+export interface DeployedStack {
+  readonly stackName: string;
+  /** The DynamoDB table holding windows, bans and NACL slot leases. */
+  readonly tableName: string;
+  /** The configuration the Lambdas run with (jails, NACL settings). */
+  readonly config: CloudjailConfig;
+}
+
+/** Finds a deployed stack by name; injected into the commands so that tests need no CloudFormation. */
+export type StackLocator = (stackName: string) => Promise<DeployedStack>;
+
+/** Stack name when neither `--stack` nor cdk.json's `cloudjail:stackName` says otherwise (lib/cloudjail-app.ts). */
+export const FALLBACK_STACK_NAME = "Cloudjail";
+/** The cdk.json context key naming the stack (lib/app-context.ts, CONTEXT.stackName). */
+export const STACK_NAME_CONTEXT = "cloudjail:stackName";
+
+/**
+ * The stack name `cdk deploy` used: `cloudjail:stackName` of the cdk.json in the current directory, else of the
+ * cloudjail checkout the CLI runs from, else "Cloudjail".
+ */
+export function defaultStackName(cwd: string = process.cwd()): string {
+  for (const file of [path.join(cwd, "cdk.json"), path.resolve(__dirname, "../../cdk.json")]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    const name = (JSON.parse(text) as { context?: Record<string, unknown> }).context?.[STACK_NAME_CONTEXT];
+    if (typeof name === "string" && name.trim() !== "") return name.trim();
+  }
+  return FALLBACK_STACK_NAME;
+}
+
+/**
+ * A locator reading CloudFormation: DescribeStacks (outputs), GetTemplate and ListStackResources (the
+ * configuration inside the Lambdas' environment). An unknown stack or one that is not cloudjail's is a
+ * {@link UsageError} that names the stack and region.
+ */
+export function cloudFormationLocator(
+  client: CloudFormationClient,
+  region: () => Promise<string>,
+): StackLocator {
+  return async (stackName) => {
+    const where = async () => `"${stackName}" in ${await region()}`;
+    let outputs: Map<string, string>;
+    try {
+      const described = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+      const stack = described.Stacks?.[0];
+      if (stack === undefined) throw new UsageError(`no stack ${await where()}`);
+      outputs = new Map(
+        (stack.Outputs ?? []).map((output) => [output.OutputKey ?? "", output.OutputValue ?? ""]),
+      );
+    } catch (error) {
+      if (isMissingStack(error)) {
+        throw new UsageError(
+          `no stack ${await where()}: deploy it with "npx cdk deploy", or pass --stack NAME / --region REGION`,
+        );
+      }
+      throw error;
+    }
+    const tableName = outputs.get(STACK_OUTPUTS.tableName);
+    if (tableName === undefined || tableName === "") {
+      throw new UsageError(
+        `stack ${await where()} has no ${STACK_OUTPUTS.tableName} output: it is not a cloudjail stack`,
+      );
+    }
+    const template = await client.send(
+      new GetTemplateCommand({ StackName: stackName, TemplateStage: "Original" }),
+    );
+    const physicalIds = new Map<string, string>();
+    for await (const page of paginateListStackResources({ client }, { StackName: stackName })) {
+      for (const resource of page.StackResourceSummaries ?? []) {
+        if (resource.LogicalResourceId && resource.PhysicalResourceId) {
+          physicalIds.set(resource.LogicalResourceId, resource.PhysicalResourceId);
+        }
+      }
+    }
+    try {
+      const text = configTextFromTemplate(template.TemplateBody ?? "", physicalIds);
+      return { stackName, tableName, config: parseConfigJson(JSON.parse(text), `stack ${stackName}`) };
+    } catch (error) {
+      if (
+        error instanceof TemplateConfigError ||
+        error instanceof ConfigError ||
+        error instanceof SyntaxError
+      ) {
+        throw new UsageError(`stack ${await where()}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+}
+
+/** CloudFormation answers an unknown stack name with a ValidationError "Stack with id X does not exist". */
+function isMissingStack(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === "ValidationError" || error.name === "ValidationException") &&
+    /does not exist/.test(error.message)
+  );
+}
+
+/** Finds the jail named `name` or throws a {@link UsageError} listing the jails there are. */
+export function requireJail(config: CloudjailConfig, name: string): JailConfig {
+  const jail = config.jails.find((candidate) => candidate.name === name);
+  if (jail === undefined) {
+    const names = config.jails.map((candidate) => candidate.name).join(", ") || "none";
+    throw new UsageError(`unknown jail "${name}": the stack has ${names}`);
+  }
+  return jail;
+}
