@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { ConfigError, parseConfigJson, parseJailConf } from "../../lambda/core/config";
+import type { CloudjailConfig } from "../../lambda/core/types";
+import { UsageError } from "./errors";
+
+/** The default `--config`: `config/jail.local` in the working directory, else the one shipped with cloudjail. */
+export const DEFAULT_CONFIG_PATH = "config/jail.local";
+
+/** A configuration read from a file, with the warnings a jail.local produced. */
+export interface LoadedConfig {
+  readonly path: string;
+  readonly config: CloudjailConfig;
+  readonly warnings: readonly string[];
+}
+
+/** Resolves the `--config` value: the given path, or the default one. */
+export function configPath(option: string | undefined): string {
+  if (option !== undefined) return option;
+  if (existsSync(DEFAULT_CONFIG_PATH)) return DEFAULT_CONFIG_PATH;
+  return join(__dirname, "../..", DEFAULT_CONFIG_PATH);
+}
+
+/**
+ * Reads a configuration file: `.json` through the JSON schema, anything else as fail2ban's jail.local format.
+ * Unreadable files and configuration errors become UsageError (exit code 2) with the file, line or key named.
+ */
+export function loadConfig(path: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read config ${path}: ${code === "ENOENT" ? "no such file" : (code ?? String(error))}`,
+    );
+  }
+  try {
+    if (extname(path).toLowerCase() === ".json") {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`${path}: not valid JSON: ${(error as Error).message}`);
+      }
+      return { path, config: parseConfigJson(value, path), warnings: [] };
+    }
+    const { config, warnings } = parseJailConf(text, path);
+    return { path, config, warnings };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
