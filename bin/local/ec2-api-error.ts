@@ -13,7 +13,8 @@ export type Ec2ErrorCode =
   | "InvalidVpcID.NotFound"
   | "NetworkAclEntryAlreadyExists"
   | "NetworkAclEntryLimitExceeded"
-  | "RequestLimitExceeded";
+  | "RequestLimitExceeded"
+  | "InternalError";
 
 /**
  * An EC2 API error exactly as the SDK raises one: an `EC2ServiceException` whose `name` is the EC2 code,
@@ -25,14 +26,16 @@ export class Ec2ApiError extends EC2ServiceException {
   readonly httpStatus: number;
 
   constructor(code: Ec2ErrorCode, message: string) {
-    // EC2 answers throttling with 503 and every other client error with 400.
-    const httpStatus = code === "RequestLimitExceeded" ? 503 : 400;
+    // EC2 answers throttling with 503, its own faults with 500 and every client error with 400.
+    const httpStatus = code === "RequestLimitExceeded" ? 503 : code === "InternalError" ? 500 : 400;
     super({
       name: code,
       message,
-      $fault: code === "RequestLimitExceeded" ? "server" : "client",
+      $fault: httpStatus >= 500 ? "server" : "client",
       $metadata: { httpStatusCode: httpStatus, attempts: 1, totalRetryDelay: 0 },
     });
+    // EC2ServiceException resets the prototype to its own; restore ours so that `instanceof Ec2ApiError` holds.
+    Object.setPrototypeOf(this, Ec2ApiError.prototype);
     this.code = code;
     this.httpStatus = httpStatus;
   }

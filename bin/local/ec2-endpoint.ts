@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Ec2ApiError } from "./ec2-api-error";
+import { QueryParams, xmlAnswer, xmlError } from "./ec2-query";
+import type { Ec2Action, NaclModel } from "./nacl-model";
+
+/**
+ * A loopback HTTP server speaking the EC2 Query API (form-encoded POST in, XML out) for the NACL, instance and
+ * subnet actions, backed by a `NaclModel`. Unchanged SDK code runs against it: point `AWS_ENDPOINT_URL_EC2` (or
+ * the client's `endpoint`) at `url`. Any credentials are accepted; signatures are not checked.
+ */
+export interface Ec2Endpoint {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface Ec2EndpointOptions {
+  /** @default "127.0.0.1" (loopback only) */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+}
+
+type Handler = (model: NaclModel, params: QueryParams) => object;
+
+const entryInput = (params: QueryParams) => ({
+  NetworkAclId: params.string("NetworkAclId"),
+  RuleNumber: params.integer("RuleNumber"),
+  Protocol: params.string("Protocol"),
+  RuleAction: params.string("RuleAction") as "allow" | "deny" | undefined,
+  Egress: params.boolean("Egress"),
+  CidrBlock: params.string("CidrBlock"),
+  Ipv6CidrBlock: params.string("Ipv6CidrBlock"),
+  PortRange:
+    params.string("PortRange.From") === undefined
+      ? undefined
+      : { From: params.integer("PortRange.From"), To: params.integer("PortRange.To") },
+  IcmpTypeCode:
+    params.string("Icmp.Type") === undefined
+      ? undefined
+      : { Type: params.integer("Icmp.Type"), Code: params.integer("Icmp.Code") },
+});
+
+const page = (params: QueryParams) => ({
+  Filters: params.filters(),
+  MaxResults: params.integer("MaxResults"),
+  NextToken: params.string("NextToken"),
+});
+
+const HANDLERS: Record<Ec2Action, Handler> = {
+  CreateNetworkAclEntry: (model, params) => ({
+    ...model.createNetworkAclEntry(entryInput(params)),
+    Return: true,
+  }),
+  ReplaceNetworkAclEntry: (model, params) => ({
+    ...model.replaceNetworkAclEntry(entryInput(params)),
+    Return: true,
+  }),
+  DeleteNetworkAclEntry: (model, params) => ({
+    ...model.deleteNetworkAclEntry({
+      NetworkAclId: params.string("NetworkAclId"),
+      RuleNumber: params.integer("RuleNumber"),
+      Egress: params.boolean("Egress"),
+    }),
+    Return: true,
+  }),
+  DescribeNetworkAcls: (model, params) =>
+    model.describeNetworkAcls({ NetworkAclIds: params.list("NetworkAclId"), ...page(params) }),
+  DescribeInstances: (model, params) =>
+    model.describeInstances({ InstanceIds: params.list("InstanceId"), ...page(params) }),
+  DescribeSubnets: (model, params) =>
+    model.describeSubnets({ SubnetIds: params.list("SubnetId"), ...page(params) }),
+};
+
+/** Starts the endpoint; resolves once it listens. */
+export function startEc2Endpoint(model: NaclModel, options: Ec2EndpointOptions = {}): Promise<Ec2Endpoint> {
+  const server = createServer((request, response) => {
+    readBody(request)
+      .then((body) => answer(model, body, response))
+      .catch((error: unknown) => {
+        // A bug in the model or endpoint: say so in the answer rather than hang or hide it.
+        const internal = new Ec2ApiError(
+          "InternalError",
+          error instanceof Error ? error.message : String(error),
+        );
+        send(response, internal.httpStatus, xmlError(internal, randomUUID()));
+      });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      const { address, port } = server.address() as AddressInfo;
+      const host = address.includes(":") ? `[${address}]` : address;
+      resolve({
+        url: `http://${host}:${port}`,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.closeAllConnections();
+            server.close((error) => (error ? fail(error) : done()));
+          }),
+      });
+    });
+  });
+}
+
+function answer(model: NaclModel, body: string, response: ServerResponse): void {
+  const requestId = randomUUID();
+  const params = new QueryParams(body);
+  const action = params.string("Action") ?? "";
+  try {
+    const handler = HANDLERS[action as Ec2Action];
+    if (!Object.hasOwn(HANDLERS, action) || !handler) {
+      throw new Ec2ApiError(
+        "InvalidAction",
+        `The action ${action || "(none)"} is not valid for this web service.`,
+      );
+    }
+    send(response, 200, xmlAnswer(action, requestId, handler(model, params)));
+  } catch (error) {
+    if (!(error instanceof Ec2ApiError)) throw error;
+    send(response, error.httpStatus, xmlError(error, requestId));
+  }
+}
+
+function send(response: ServerResponse, status: number, xml: string): void {
+  response.writeHead(status, {
+    "content-type": "text/xml;charset=UTF-8",
+    "content-length": Buffer.byteLength(xml),
+  });
+  response.end(xml);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
