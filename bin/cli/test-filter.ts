@@ -1,0 +1,206 @@
+import { once } from "node:events";
+import { closeSync, createReadStream, fstatSync, openSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import type { Command } from "commander";
+import {
+  createDetector,
+  type Detector,
+  FilterConfigError,
+  MAX_LINE_LENGTH,
+} from "../../lambda/core/detector";
+import { type Failure, SSHD_MODES, type SshdMode } from "../../lambda/core/types";
+import { UsageError } from "./errors";
+import { forEachLine } from "./line-reader";
+
+/** Output forms of `test-filter`, as in `fail2ban-regex -o`. */
+export const TEST_FILTER_OUTPUTS = ["summary", "ip", "row", "json"] as const;
+export type TestFilterOutput = (typeof TEST_FILTER_OUTPUTS)[number];
+
+export interface TestFilterOptions {
+  readonly filter: string;
+  readonly mode: string;
+  readonly out: string;
+  readonly year?: string;
+}
+
+/** `cloudjail test-filter <file|-> [--filter sshd] [--mode M] [--out summary|ip|row|json] [--year YYYY]` */
+export function registerTestFilter(program: Command): void {
+  program
+    .command("test-filter")
+    .description(
+      "run the sshd filter over a log file (or - for stdin) and show what it counts, like fail2ban-regex",
+    )
+    .argument("<file>", "log file to read, or - for standard input")
+    .option("--filter <name>", "filter to run (sshd)", "sshd")
+    .option("--mode <mode>", `sshd filter mode: ${SSHD_MODES.join(", ")}`, "normal")
+    .option("--out <form>", `output: ${TEST_FILTER_OUTPUTS.join(", ")}`, "summary")
+    .option(
+      "--year <year>",
+      "year of syslog time stamps that have none (default: this year, or last if in the future)",
+    )
+    .action(async (file: string, options: TestFilterOptions) => {
+      await runTestFilter(file, options, process.stdout);
+    });
+}
+
+/** Runs the filter over `file` and writes the chosen output to `output`. Throws UsageError on bad options. */
+export async function runTestFilter(
+  file: string,
+  options: TestFilterOptions,
+  output: NodeJS.WritableStream,
+): Promise<void> {
+  const mode = parseMode(options.mode);
+  const out = parseOutput(options.out);
+  const year = options.year === undefined ? undefined : parseYear(options.year);
+  if (options.filter !== "sshd") throw new UsageError(`unknown filter "${options.filter}" (valid: sshd)`);
+  const input = openInput(file);
+  let detector: Detector;
+  try {
+    detector = createDetector({
+      filter: { filter: "sshd", mode },
+      now: Date.now(),
+      ...(year ? { year } : {}),
+    });
+  } catch (error) {
+    if (error instanceof FilterConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const started = performance.now();
+  const writer = new BufferedWriter(output);
+  const perIp = new Map<string, number>();
+  let failures = 0;
+  const emit = (found: readonly Failure[]) => {
+    for (const failure of found) {
+      failures++;
+      if (out === "summary") perIp.set(failure.ip, (perIp.get(failure.ip) ?? 0) + 1);
+      else writer.write(formatFailure(failure, out));
+    }
+  };
+  await forEachLine(
+    input,
+    MAX_LINE_LENGTH,
+    (text, line) => {
+      const found = detector.push(text, { line });
+      if (found.length > 0) emit(found);
+    },
+    async () => {
+      if (writer.full) await writer.drain();
+    },
+  );
+  emit(detector.end());
+  if (out === "summary") {
+    writer.write(formatSummary(detector, mode, failures, perIp, performance.now() - started));
+  }
+  await writer.drain();
+}
+
+function parseMode(text: string): SshdMode {
+  if ((SSHD_MODES as readonly string[]).includes(text)) return text as SshdMode;
+  throw new UsageError(`unknown mode "${text}" (valid: ${SSHD_MODES.join(", ")})`);
+}
+
+function parseOutput(text: string): TestFilterOutput {
+  if ((TEST_FILTER_OUTPUTS as readonly string[]).includes(text)) return text as TestFilterOutput;
+  throw new UsageError(`unknown output "${text}" (valid: ${TEST_FILTER_OUTPUTS.join(", ")})`);
+}
+
+function parseYear(text: string): number {
+  if (!/^\d{4}$/.test(text) || Number(text) < 1970) {
+    throw new UsageError(`invalid --year "${text}" (a four-digit year from 1970)`);
+  }
+  return Number(text);
+}
+
+/** Standard input for `-`, else the file, checked up front so that an unreadable file is a usage error. */
+function openInput(file: string): NodeJS.ReadableStream & AsyncIterable<Buffer> {
+  if (file === "-") return process.stdin;
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new UsageError(`cannot read ${file}: it is a directory`);
+  }
+  return createReadStream("", { fd, highWaterMark: 1 << 20 });
+}
+
+function formatFailure(failure: Failure, out: Exclude<TestFilterOutput, "summary">): string {
+  switch (out) {
+    case "ip":
+      return `${failure.ip}\n`;
+    case "row":
+      return `${failure.line}\t${failure.ip}\n`;
+    case "json":
+      return `${JSON.stringify({
+        line: failure.line,
+        time: failure.at === undefined ? null : new Date(failure.at).toISOString(),
+        ip: failure.ip,
+        user: failure.user,
+        pattern: failure.patternId,
+        mode: failure.family,
+      })}\n`;
+  }
+}
+
+/** How many addresses the summary lists; the rest are counted in one line. */
+const SUMMARY_ADDRESSES = 100;
+
+function formatSummary(
+  detector: Detector,
+  mode: SshdMode,
+  failures: number,
+  perIp: ReadonlyMap<string, number>,
+  elapsedMs: number,
+): string {
+  const { read, matched, missed, ignored, skipped, hitsByPattern } = detector.stats;
+  const lines = [
+    `Filter: sshd, mode ${mode}`,
+    `Lines: ${read} read, ${matched} matched, ${missed} missed, ${ignored} ignored, ${skipped} skipped`,
+    `Failures counted: ${failures} from ${perIp.size} addresses`,
+    "",
+    "Hits per pattern:",
+  ];
+  const hits = [...hitsByPattern].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (hits.length === 0) lines.push("  (none)");
+  for (const [id, count] of hits) lines.push(`  ${String(count).padStart(9)}  ${id}`);
+  lines.push("", "Failures per IP, most first:");
+  const addresses = [...perIp].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (addresses.length === 0) lines.push("  (none)");
+  for (const [ip, count] of addresses.slice(0, SUMMARY_ADDRESSES))
+    lines.push(`  ${String(count).padStart(9)}  ${ip}`);
+  if (addresses.length > SUMMARY_ADDRESSES) {
+    lines.push(`  ... and ${addresses.length - SUMMARY_ADDRESSES} more addresses`);
+  }
+  const seconds = elapsedMs / 1000;
+  const rate = seconds > 0 ? Math.round(read / seconds) : read;
+  lines.push("", `Elapsed: ${seconds.toFixed(3)} s, ${rate} lines/s`, "");
+  return lines.join("\n");
+}
+
+/** Collects output into large writes and honours the stream's back-pressure. */
+class BufferedWriter {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly output: NodeJS.WritableStream) {}
+
+  get full(): boolean {
+    return this.size >= 1 << 16;
+  }
+
+  write(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+  }
+
+  async drain(): Promise<void> {
+    if (this.size === 0) return;
+    const text = this.parts.join("");
+    this.parts = [];
+    this.size = 0;
+    if (!this.output.write(text)) await once(this.output, "drain");
+  }
+}

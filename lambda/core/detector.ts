@@ -1,0 +1,385 @@
+import { type Connection, ConnectionTable, type PendingFailure } from "./connection-table";
+import { type CustomFilter, compileCustomFilter, compileIgnoreRegex } from "./custom-filter";
+import { FilterConfigError } from "./filter-config-error";
+import { canonicalIp } from "./ip";
+import { type LogLine, parseLogLine, StampClock } from "./log-line";
+import { matchSshdMessage, SshdMatch } from "./sshd-filter";
+import { countsIn, familyMask, type SshdPattern } from "./sshd-patterns";
+import type { Failure, JailConfig } from "./types";
+
+export { FilterConfigError };
+
+/** Which filter a detector runs: the fields of a jail that concern detection. */
+export type FilterSpec = Pick<JailConfig, "filter" | "mode" | "failregex" | "ignoreregex">;
+
+export interface DetectorOptions {
+  readonly filter: FilterSpec;
+  /** Epoch ms now: year-less syslog stamps get this year unless that lies in the future, then the year before. */
+  readonly now: number;
+  /** Overrides the year of year-less syslog stamps (`--year`). */
+  readonly year?: number;
+}
+
+export interface LineContext {
+  /** 1-based line number (file) or event index (batch). */
+  readonly line: number;
+  /** Epoch ms the line was received (CloudWatch event timestamp); used when the line carries no time. */
+  readonly receivedAt?: number;
+}
+
+export interface DetectorStats {
+  read: number;
+  matched: number;
+  missed: number;
+  ignored: number;
+  skipped: number;
+  readonly hitsByPattern: Map<string, number>;
+}
+
+export interface Detector {
+  /** Feeds one line; returns the failures that became countable with it (usually 0 or 1). Never throws on input. */
+  push(text: string, context: LineContext): readonly Failure[];
+  /**
+   * Ends the input; returns failures still held for correlation. An IP-less line (`kex_exchange_identification`)
+   * is released as soon as a later line of its sshd process names the address; one still held at the end
+   * never got an address and cannot be attributed, so this returns nothing for it.
+   */
+  end(): readonly Failure[];
+  readonly stats: DetectorStats;
+}
+
+/** Lines longer than this are skipped without any pattern work: sshd's own log buffer holds 1 KiB. */
+export const MAX_LINE_LENGTH = 8192;
+/** sshd processes whose connection state is kept (least recently used evicted). */
+export const MAX_CONNECTIONS = 10_000;
+/** A closed connection's pid seen again after this long is a new connection (pid reuse). */
+const CONNECTION_GAP_MS = 60_000;
+const DISPLAY_TEXT = 300;
+const DISPLAY_USER = 256;
+const NONE: readonly Failure[] = Object.freeze([]);
+
+/** Builds the detector of a jail's filter; throws FilterConfigError for a bad custom filter or `recidive`. */
+export function createDetector(options: DetectorOptions): Detector {
+  const { filter } = options;
+  if (filter.filter === "recidive") {
+    throw new FilterConfigError('filter "recidive" reads no log lines: the jail engine counts its bans');
+  }
+  const clock = new StampClock(options.now, options.year);
+  if (filter.filter === "custom") {
+    return new CustomDetector(compileCustomFilter(filter.failregex ?? [], filter.ignoreregex), clock);
+  }
+  return new SshdDetector(familyMask(filter.mode), compileIgnoreRegex(filter.ignoreregex ?? []), clock);
+}
+
+function newStats(): DetectorStats {
+  return { read: 0, matched: 0, missed: 0, ignored: 0, skipped: 0, hitsByPattern: new Map() };
+}
+
+function countHit(stats: DetectorStats, patternId: string): void {
+  stats.matched++;
+  stats.hitsByPattern.set(patternId, (stats.hitsByPattern.get(patternId) ?? 0) + 1);
+}
+
+/** NUL or U+FFFD (what invalid UTF-8 decodes to): sshd escapes every such byte, so the line is not sshd's. */
+function isBinary(text: string): boolean {
+  return text.indexOf("\0") !== -1 || text.indexOf("\uFFFD") !== -1;
+}
+
+/** End of the line without trailing CR, LF, spaces or tabs. */
+function contentEnd(text: string): number {
+  let end = text.length;
+  for (let code = text.charCodeAt(end - 1); code === 13 || code === 10 || code === 32 || code === 9; ) {
+    code = text.charCodeAt(--end - 1);
+  }
+  return end;
+}
+
+function displayText(text: string, end: number): string {
+  return text.slice(0, Math.min(end, DISPLAY_TEXT));
+}
+
+function isSshdProgram(program: string): boolean {
+  return program === "sshd" || program === "sshd-session" || program === "sshd-auth";
+}
+
+/**
+ * True when `text[start, end)` is a dotted quad without leading zeros, octets at most 255: the form sshd
+ * writes, already canonical for canonicalIp. A fast path only: every other form goes through canonicalIp.
+ */
+function isPlainIpv4(text: string, start: number, end: number): boolean {
+  let dots = 0;
+  let value = 0;
+  let digits = 0;
+  for (let position = start; position < end; position++) {
+    const code = text.charCodeAt(position);
+    if (code === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + code - 48;
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
+}
+
+function withAddress(failure: PendingFailure, ip: string): Failure {
+  return {
+    ip,
+    at: failure.at,
+    patternId: failure.patternId,
+    family: failure.family,
+    user: failure.user,
+    host: failure.host,
+    pid: failure.pid,
+    line: failure.line,
+    text: failure.text,
+  };
+}
+
+/** fail2ban's sshd filter in one of its modes, attempts correlated per sshd process. */
+class SshdDetector implements Detector {
+  readonly stats = newStats();
+  private readonly match = new SshdMatch();
+  private readonly connections = new ConnectionTable(MAX_CONNECTIONS);
+  private readonly addresses = new Map<string, string | null>();
+
+  constructor(
+    private readonly mask: number,
+    private readonly ignore: readonly RegExp[],
+    private readonly clock: StampClock,
+  ) {}
+
+  push(text: string, context: LineContext): readonly Failure[] {
+    const stats = this.stats;
+    stats.read++;
+    if (text.length > MAX_LINE_LENGTH) {
+      stats.skipped++;
+      return NONE;
+    }
+    // Cheap rejection of the (usually many) lines that cannot be sshd's, before any parsing.
+    if (text.indexOf("sshd") === -1) {
+      stats.missed++;
+      return NONE;
+    }
+    if (isBinary(text)) {
+      stats.skipped++;
+      return NONE;
+    }
+    const line = parseLogLine(text);
+    const end = contentEnd(text);
+    const match = this.match;
+    if (
+      line === undefined ||
+      !isSshdProgram(line.program) ||
+      !matchSshdMessage(text, line.messageStart, end, this.mask, match)
+    ) {
+      stats.missed++;
+      return NONE;
+    }
+    const pattern = match.pattern;
+    const counts = countsIn(pattern, this.mask);
+    if (counts) {
+      if (this.ignore.length > 0 && this.ignored(text.slice(line.messageStart, end))) {
+        stats.ignored++;
+        return NONE;
+      }
+      countHit(stats, pattern.id);
+    } else {
+      stats.missed++;
+    }
+    const ip = match.ipStart === -1 ? undefined : this.address(text, match.ipStart, match.ipEnd);
+    if (line.pid === undefined || !pattern.correlated) {
+      if (!counts || ip === undefined) return NONE;
+      return [withAddress(this.pending(text, end, line, pattern, context), ip)];
+    }
+    return this.correlate(text, end, line, line.pid, pattern, counts, ip, context);
+  }
+
+  end(): readonly Failure[] {
+    this.connections.clear();
+    return NONE;
+  }
+
+  /**
+   * One failed attempt counts once: a precursor (`Invalid user`, PAM failure) and the `Failed ...` line
+   * confirming it are one attempt; a summary (`maximum authentication attempts exceeded`, `Connection closed
+   * by authenticating user`) counts only for a connection that has counted nothing; an IP-less line waits for
+   * a later line of the same pid to name the address.
+   */
+  private correlate(
+    text: string,
+    end: number,
+    line: LogLine,
+    pid: number,
+    pattern: SshdPattern,
+    counts: boolean,
+    ip: string | undefined,
+    context: LineContext,
+  ): readonly Failure[] {
+    let connection = this.connections.get(pid, pattern.opens);
+    if (this.isNewConnection(connection, line, pattern, counts, ip, context)) {
+      connection = this.connections.get(pid, true);
+    }
+    connection.lastSeen = this.clock.timeOf(line) ?? context.receivedAt ?? connection.lastSeen;
+    let released: Failure | undefined;
+    if (ip !== undefined) {
+      connection.ip = ip;
+      if (connection.pending !== undefined) {
+        released = withAddress(connection.pending, ip);
+        connection.pending = undefined;
+      }
+    }
+    let counted: Failure | undefined;
+    if (counts && this.countsForConnection(connection, pattern)) {
+      connection.counted++;
+      const failure = this.pending(text, end, line, pattern, context);
+      const address = ip ?? connection.ip;
+      if (address !== undefined) counted = withAddress(failure, address);
+      else if (connection.pending === undefined) connection.pending = failure;
+    }
+    if (pattern.closes) {
+      connection.closed = true;
+      connection.open = false;
+    }
+    if (released !== undefined) return counted === undefined ? [released] : [released, counted];
+    return counted === undefined ? NONE : [counted];
+  }
+
+  /** Decides whether the line counts in its connection, and updates whether an attempt is open. */
+  private countsForConnection(connection: Connection, pattern: SshdPattern): boolean {
+    switch (pattern.role) {
+      case "precursor": {
+        const counts = !connection.open;
+        connection.open = true;
+        return counts;
+      }
+      case "attempt": {
+        const counts = !connection.open;
+        connection.open = false;
+        return counts;
+      }
+      case "summary":
+        return connection.counted === 0;
+      case "helper":
+        return false;
+    }
+  }
+
+  /** A reused pid: another address, or an attempt after the connection ended, or a long silence after it. */
+  private isNewConnection(
+    connection: Connection,
+    line: LogLine,
+    pattern: SshdPattern,
+    counts: boolean,
+    ip: string | undefined,
+    context: LineContext,
+  ): boolean {
+    if (ip !== undefined && connection.ip !== undefined && connection.ip !== ip) return true;
+    if (!connection.closed) return false;
+    if (counts && pattern.role !== "summary") return true;
+    const time = this.clock.timeOf(line) ?? context.receivedAt;
+    return (
+      time !== undefined &&
+      connection.lastSeen !== undefined &&
+      time - connection.lastSeen > CONNECTION_GAP_MS
+    );
+  }
+
+  private pending(
+    text: string,
+    end: number,
+    line: LogLine,
+    pattern: SshdPattern,
+    context: LineContext,
+  ): PendingFailure {
+    const match = this.match;
+    const user =
+      match.userStart === -1
+        ? undefined
+        : text.slice(match.userStart, Math.min(match.userEnd, match.userStart + DISPLAY_USER));
+    return {
+      at: this.clock.timeOf(line) ?? context.receivedAt,
+      patternId: pattern.id,
+      family: pattern.family,
+      user,
+      host: line.host,
+      pid: line.pid,
+      line: context.line,
+      text: displayText(text, end),
+    };
+  }
+
+  /** The canonical address written at `text[start, end)`. */
+  private address(text: string, start: number, end: number): string | undefined {
+    const raw = text.slice(start, end);
+    if (isPlainIpv4(text, start, end)) return raw;
+    const cached = this.addresses.get(raw);
+    if (cached !== undefined) return cached ?? undefined;
+    if (this.addresses.size >= 4096) this.addresses.clear();
+    const ip = canonicalIp(raw);
+    this.addresses.set(raw, ip ?? null);
+    return ip;
+  }
+
+  private ignored(message: string): boolean {
+    for (const pattern of this.ignore) if (pattern.test(message)) return true;
+    return false;
+  }
+}
+
+/** A jail's own failregex/ignoreregex: every matching line is one failure (no correlation). */
+class CustomDetector implements Detector {
+  readonly stats = newStats();
+
+  constructor(
+    private readonly filter: CustomFilter,
+    private readonly clock: StampClock,
+  ) {}
+
+  push(text: string, context: LineContext): readonly Failure[] {
+    const stats = this.stats;
+    stats.read++;
+    if (text.length > MAX_LINE_LENGTH || isBinary(text)) {
+      stats.skipped++;
+      return NONE;
+    }
+    const line = parseLogLine(text);
+    const end = contentEnd(text);
+    const message = text.slice(line?.messageStart ?? 0, end);
+    const match = this.filter.match(message);
+    const ip = match === undefined ? undefined : canonicalIp(match.host);
+    if (match === undefined || ip === undefined) {
+      stats.missed++;
+      return NONE;
+    }
+    if (this.filter.ignores(message)) {
+      stats.ignored++;
+      return NONE;
+    }
+    const patternId = `custom.${match.index}`;
+    countHit(stats, patternId);
+    const at = (line === undefined ? undefined : this.clock.timeOf(line)) ?? context.receivedAt;
+    return [
+      {
+        ip,
+        at,
+        patternId,
+        family: "custom",
+        user: match.user?.slice(0, DISPLAY_USER),
+        host: line?.host,
+        pid: line?.pid,
+        line: context.line,
+        text: displayText(text, end),
+      },
+    ];
+  }
+
+  end(): readonly Failure[] {
+    return NONE;
+  }
+}

@@ -1,0 +1,101 @@
+import type { SshdMode } from "./types";
+
+/**
+ * What a recognised sshd message means for counting attempts of one connection (one sshd process):
+ * - `precursor`: starts an attempt that a later line of the same attempt may confirm (`Invalid user`,
+ *   pam_unix `authentication failure`, `kex_exchange_identification`); counts unless an attempt is open.
+ * - `attempt`: one attempt (`Failed password`); counts unless it confirms an open precursor.
+ * - `summary`: sums up the connection (`maximum authentication attempts exceeded`, `Connection closed by
+ *   authenticating user ... [preauth]`); counts only when the connection has counted nothing yet.
+ * - `helper`: never a failure; tells the connection's address or that it logged in or ended.
+ */
+export type PatternRole = "precursor" | "attempt" | "summary" | "helper";
+
+/** One message family of our sshd filter. */
+export interface SshdPattern {
+  /** Stable id shown in `test-filter` output and carried by every failure, e.g. `sshd.failed-auth`. */
+  readonly id: string;
+  /** The fail2ban mode that adds this pattern; `normal` patterns are part of every mode. */
+  readonly family: Exclude<SshdMode, "aggressive">;
+  readonly role: PatternRole;
+  /** The line ends the connection: a later line of the same pid starts a new one. */
+  readonly closes: boolean;
+  /** False for lines the sshd listener writes for many connections under its own pid. */
+  readonly correlated: boolean;
+  /** The line is the first of a new connection: whatever the pid did before is over. */
+  readonly opens: boolean;
+}
+
+function pattern(
+  id: string,
+  family: SshdPattern["family"],
+  role: PatternRole,
+  flags: { closes?: boolean; correlated?: boolean; opens?: boolean } = {},
+): SshdPattern {
+  return {
+    id,
+    family,
+    role,
+    closes: flags.closes ?? false,
+    correlated: flags.correlated ?? true,
+    opens: flags.opens ?? false,
+  };
+}
+
+/** Every pattern of the sshd filter, by name. */
+export const SSHD = {
+  failedAuth: pattern("sshd.failed-auth", "normal", "attempt"),
+  invalidUser: pattern("sshd.invalid-user", "normal", "precursor"),
+  userNotAllowed: pattern("sshd.user-not-allowed", "normal", "precursor"),
+  rootLoginRefused: pattern("sshd.root-login-refused", "normal", "precursor"),
+  pamAuthFailure: pattern("sshd.pam-auth-failure", "normal", "precursor"),
+  pamFailure: pattern("sshd.pam-failure", "normal", "precursor"),
+  refusedConnect: pattern("sshd.refused-connect", "normal", "attempt", { closes: true }),
+  maxAuthAttempts: pattern("sshd.max-auth-attempts", "normal", "summary"),
+  tooManyAuthFailures: pattern("sshd.too-many-auth-failures", "normal", "summary", { closes: true }),
+  authFailDisconnect: pattern("sshd.auth-fail-disconnect", "normal", "summary"),
+  usernameChange: pattern("sshd.username-change", "normal", "summary", { closes: true }),
+
+  kexIdentification: pattern("sshd.kex-identification", "ddos", "precursor"),
+  socketReset: pattern("sshd.socket-reset", "ddos", "precursor"),
+  bannerExchange: pattern("sshd.banner-exchange", "ddos", "attempt", { closes: true }),
+  badProtocolVersion: pattern("sshd.bad-protocol-version", "ddos", "attempt", { closes: true }),
+  noIdentification: pattern("sshd.no-identification", "ddos", "attempt", { closes: true }),
+  timeoutPreauth: pattern("sshd.timeout-preauth", "ddos", "summary", { closes: true }),
+  listenerTimeout: pattern("sshd.timeout-preauth", "ddos", "attempt", { correlated: false }),
+  closedPreauth: pattern("sshd.closed-preauth", "ddos", "summary", { closes: true }),
+
+  unableToNegotiate: pattern("sshd.unable-to-negotiate", "extra", "attempt", { closes: true }),
+  noMatchingAlgorithm: pattern("sshd.no-matching-algorithm", "extra", "precursor"),
+  noAuthMethods: pattern("sshd.no-auth-methods", "extra", "summary"),
+  disconnectedPreauthUser: pattern("sshd.disconnected-preauth-user", "extra", "summary", { closes: true }),
+
+  accepted: pattern("sshd.accepted", "normal", "helper"),
+  /** `Failed publickey` / `Failed hostbased` (fail2ban's `publickey = nofail`) and `Failed none` (a probe). */
+  failedNoCount: pattern("sshd.failed-nocount", "normal", "helper"),
+  connectionFrom: pattern("sshd.connection-from", "normal", "helper", { opens: true }),
+  receivedDisconnect: pattern("sshd.received-disconnect", "normal", "helper"),
+  connectionEnded: pattern("sshd.connection-ended", "normal", "helper", { closes: true }),
+} as const;
+
+/** Bit per mode family; a mode's mask says which families it counts. */
+export const FAMILY_BIT: Readonly<Record<SshdPattern["family"], number>> = { normal: 1, ddos: 2, extra: 4 };
+
+/** fail2ban's modes: `ddos` and `extra` add to `normal`; `aggressive` is all of them. */
+export function familyMask(mode: SshdMode): number {
+  switch (mode) {
+    case "normal":
+      return FAMILY_BIT.normal;
+    case "ddos":
+      return FAMILY_BIT.normal | FAMILY_BIT.ddos;
+    case "extra":
+      return FAMILY_BIT.normal | FAMILY_BIT.extra;
+    case "aggressive":
+      return FAMILY_BIT.normal | FAMILY_BIT.ddos | FAMILY_BIT.extra;
+  }
+}
+
+/** True when the pattern is a failure pattern the mode mask counts. */
+export function countsIn(pattern: SshdPattern, mask: number): boolean {
+  return pattern.role !== "helper" && (FAMILY_BIT[pattern.family] & mask) !== 0;
+}

@@ -1,0 +1,109 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import { UsageError } from "../../bin/cli/errors";
+import { runTestFilter, type TestFilterOptions } from "../../bin/cli/test-filter";
+
+const folder = mkdtempSync(join(tmpdir(), "cloudjail-test-filter-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const LOG = [
+  "Nov 25 10:59:25 web1 sshd[7172]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root",
+  "Nov 25 10:59:27 web1 sshd[7172]: Failed password for root from 203.0.113.9 port 52200 ssh2",
+  "Nov 25 10:59:28 web1 sshd[7172]: Connection closed by authenticating user root 203.0.113.9 port 52200 [preauth]",
+  "Nov 25 11:00:01 web1 CRON[7200]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+  "Nov 25 11:00:02 web1 sshd[7201]: Invalid user x from 198.51.100.7 port 22 from 203.0.113.10 port 5555",
+  "Nov 25 11:00:03 web1 sshd[7202]: error: kex_exchange_identification: Connection closed by remote host",
+  "Nov 25 11:00:03 web1 sshd[7202]: Connection closed by 192.0.2.5 port 40000",
+  "Nov 25 11:00:04 web1 sshd[7203]: Failed password for admin from 203.0.113.9 port 52201 ssh2",
+  "Nov 25 11:00:05 web1 sshd[7204]: Accepted password for ec2-user from 192.0.2.6 port 40001 ssh2",
+].join("\n");
+const logFile = join(folder, "secure.log");
+writeFileSync(logFile, `${LOG}\n`);
+
+async function run(file: string, options: Partial<TestFilterOptions> = {}): Promise<string> {
+  const output = new PassThrough();
+  const chunks: Buffer[] = [];
+  output.on("data", (chunk: Buffer) => chunks.push(chunk));
+  await runTestFilter(file, { filter: "sshd", mode: "normal", out: "summary", ...options }, output);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+describe("cloudjail test-filter", () => {
+  it("prints one address per counted failure with --out ip", async () => {
+    expect(await run(logFile, { out: "ip" })).toBe("203.0.113.9\n203.0.113.10\n203.0.113.9\n");
+  });
+
+  it("prints line number and address with --out row, and counts ddos lines in ddos mode", async () => {
+    expect(await run(logFile, { out: "row", mode: "ddos" })).toBe(
+      "1\t203.0.113.9\n5\t203.0.113.10\n6\t192.0.2.5\n8\t203.0.113.9\n",
+    );
+  });
+
+  it("prints one JSON object per failure with --out json", async () => {
+    const objects = (await run(logFile, { out: "json", year: "2025" }))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(objects[1]).toEqual({
+      line: 5,
+      time: "2025-11-25T11:00:02.000Z",
+      ip: "203.0.113.10",
+      user: "x from 198.51.100.7 port 22",
+      pattern: "sshd.invalid-user",
+      mode: "normal",
+    });
+    expect(objects).toHaveLength(3);
+  });
+
+  it("summarises lines, hits per pattern and failures per address, most first", async () => {
+    const summary = await run(logFile);
+    expect(summary).toContain("Lines: 9 read, 4 matched, 5 missed, 0 ignored, 0 skipped");
+    expect(summary).toContain("Failures counted: 3 from 2 addresses");
+    expect(summary).toMatch(
+      /Hits per pattern:\n\s+2 {2}sshd\.failed-auth\n\s+1 {2}sshd\.invalid-user\n\s+1 {2}sshd\.pam-auth-failure/,
+    );
+    expect(summary).toMatch(
+      /Failures per IP, most first:\n\s+2 {2}203\.0\.113\.9\n\s+1 {2}203\.0\.113\.10\n/,
+    );
+    expect(summary).toMatch(/Elapsed: \d+\.\d{3} s, \d+ lines\/s/);
+  });
+
+  it("reads a file without a final newline and with CRLF line ends", async () => {
+    const file = join(folder, "crlf.log");
+    writeFileSync(file, LOG.split("\n").join("\r\n"));
+    expect(await run(file, { out: "ip" })).toBe("203.0.113.9\n203.0.113.10\n203.0.113.9\n");
+  });
+
+  it("streams lines longer than the limit as skipped without holding them", async () => {
+    const file = join(folder, "long.log");
+    writeFileSync(file, `${"x".repeat(3 << 20)}\n${LOG.split("\n")[1]}\n${"y".repeat(3 << 20)}`);
+    const summary = await run(file);
+    expect(summary).toContain("Lines: 3 read, 1 matched, 0 missed, 0 ignored, 2 skipped");
+  });
+
+  it("rejects an unknown mode, output, filter, a bad year and an unreadable file as usage errors", async () => {
+    await expect(run(logFile, { mode: "paranoid" })).rejects.toThrow(
+      /unknown mode "paranoid" \(valid: normal, ddos/,
+    );
+    await expect(run(logFile, { out: "xml" })).rejects.toThrow(/unknown output "xml"/);
+    await expect(run(logFile, { filter: "apache" })).rejects.toThrow(/unknown filter "apache"/);
+    await expect(run(logFile, { year: "26" })).rejects.toThrow(/invalid --year "26"/);
+    await expect(run(join(folder, "missing.log"))).rejects.toThrow(/cannot read .*missing\.log: ENOENT/);
+    await expect(run(folder)).rejects.toThrow(UsageError);
+  });
+
+  it("exits 0 after a run (also with no match) and 2 with a message for usage errors, as a process", () => {
+    const cli = join(__dirname, "../../bin/cloudjail.js");
+    const ok = spawnSync(process.execPath, [cli, "test-filter", "-", "--out", "ip"], {
+      input: "nothing here\n",
+    });
+    expect([ok.status, ok.stdout.toString()]).toEqual([0, ""]);
+    const bad = spawnSync(process.execPath, [cli, "test-filter", logFile, "--mode", "paranoid"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.toString()).toContain('unknown mode "paranoid"');
+  });
+});

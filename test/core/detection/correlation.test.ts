@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { createDetector, MAX_CONNECTIONS } from "../../../lambda/core/detector";
+import { detect, NOW, secure } from "./helpers";
+
+const PAM = (ip: string, user = "root") =>
+  `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${user}`;
+
+describe("one failed attempt counts once", () => {
+  it("counts a single mistyped password (PAM line, Failed line, closing line) as exactly one failure", () => {
+    const lines = [
+      secure(7172, PAM("192.0.2.1")),
+      secure(7172, "Failed password for root from 192.0.2.1 port 40000 ssh2"),
+      secure(7172, "Connection closed by authenticating user root 192.0.2.1 port 40000 [preauth]"),
+    ];
+    for (const mode of ["normal", "ddos", "extra", "aggressive"] as const) {
+      expect(detect(lines, mode).ips, mode).toEqual(["192.0.2.1"]);
+    }
+  });
+
+  it("counts each of three passwords in one connection once, and not the summary lines", () => {
+    const attempt = [
+      secure(9, PAM("192.0.2.1")),
+      secure(9, "Failed password for root from 192.0.2.1 port 4 ssh2"),
+    ];
+    const lines = [
+      ...attempt,
+      ...attempt,
+      ...attempt,
+      secure(
+        9,
+        "error: maximum authentication attempts exceeded for root from 192.0.2.1 port 4 ssh2 [preauth]",
+      ),
+      secure(
+        9,
+        "Disconnecting authenticating user root 192.0.2.1 port 4: Too many authentication failures [preauth]",
+      ),
+      secure(
+        9,
+        "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.1  user=root",
+      ),
+    ];
+    expect(detect(lines, "aggressive").ips).toEqual(["192.0.2.1", "192.0.2.1", "192.0.2.1"]);
+  });
+
+  it("counts an invalid user's password attempt once with its Invalid user line", () => {
+    const lines = [
+      secure(11, "Invalid user oracle from 192.0.2.2 port 5"),
+      secure(11, "pam_unix(sshd:auth): check pass; user unknown"),
+      secure(
+        11,
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.2",
+      ),
+      secure(11, "Failed password for invalid user oracle from 192.0.2.2 port 5 ssh2"),
+      secure(11, "Connection closed by invalid user oracle 192.0.2.2 port 5 [preauth]"),
+    ];
+    expect(detect(lines, "aggressive").ips).toEqual(["192.0.2.2"]);
+  });
+
+  it("counts a keyboard-interactive failure (two PAM lines and the Failed line) once", () => {
+    const lines = [
+      secure(12, PAM("192.0.2.3")),
+      secure(12, "error: PAM: Authentication failure for root from 192.0.2.3"),
+      secure(12, "Failed keyboard-interactive/pam for root from 192.0.2.3 port 6 ssh2"),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.3"]);
+  });
+
+  it("counts without PAM every Failed line", () => {
+    const failed = secure(13, "Failed password for root from 192.0.2.4 port 7 ssh2");
+    expect(detect([failed, failed]).ips).toEqual(["192.0.2.4", "192.0.2.4"]);
+  });
+
+  it("keeps connections of different sshd processes apart", () => {
+    const lines = [
+      secure(1, PAM("192.0.2.5")),
+      secure(2, PAM("192.0.2.6")),
+      secure(2, "Failed password for root from 192.0.2.6 port 8 ssh2"),
+      secure(1, "Failed password for root from 192.0.2.5 port 9 ssh2"),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.5", "192.0.2.6"]);
+  });
+
+  it("counts the summary line when it is all the connection wrote", () => {
+    const lines = [
+      secure(
+        3,
+        "error: maximum authentication attempts exceeded for root from 192.0.2.7 port 1 ssh2 [preauth]",
+      ),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.7"]);
+  });
+
+  it("starts a new connection when a reused pid shows another address", () => {
+    const lines = [
+      secure(4, "Invalid user a from 192.0.2.8 port 1"),
+      secure(4, "Invalid user b from 192.0.2.9 port 2"),
+      secure(4, "Failed password for invalid user b from 192.0.2.9 port 2 ssh2"),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.8", "192.0.2.9"]);
+  });
+
+  it("starts a new connection for an attempt after the pid's connection ended", () => {
+    const lines = [
+      secure(5, "Failed password for root from 192.0.2.10 port 1 ssh2"),
+      secure(5, "Connection closed by authenticating user root 192.0.2.10 port 1 [preauth]"),
+      secure(5, "Failed password for root from 192.0.2.10 port 2 ssh2"),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.10", "192.0.2.10"]);
+  });
+});
+
+describe("lines without an address", () => {
+  it("takes the address of a later line of the same sshd process (kex_exchange_identification)", () => {
+    const lines = [
+      secure(21, "error: kex_exchange_identification: Connection closed by remote host"),
+      secure(22, "Failed password for root from 192.0.2.99 port 1 ssh2"),
+      secure(21, "Connection closed by 198.51.100.20 port 41000"),
+    ];
+    const { failures } = detect(lines, "ddos");
+    expect(failures.map((failure) => [failure.ip, failure.patternId, failure.line])).toEqual([
+      ["192.0.2.99", "sshd.failed-auth", 2],
+      ["198.51.100.20", "sshd.kex-identification", 1],
+    ]);
+  });
+
+  it("counts banner junk (kex line and banner exchange line) as one ddos failure", () => {
+    const lines = [
+      secure(
+        23,
+        'error: kex_exchange_identification: client sent invalid protocol identifier "GET / HTTP/1.1"',
+      ),
+      secure(23, "banner exchange: Connection from 198.51.100.21 port 41001: invalid format"),
+    ];
+    expect(detect(lines, "ddos").ips).toEqual(["198.51.100.21"]);
+    expect(detect(lines, "normal").ips).toEqual([]);
+  });
+
+  it("takes the address of an earlier line of the same connection", () => {
+    const lines = [
+      secure(24, 'Connection from 198.51.100.22 port 41002 on 10.0.0.5 port 22 rdomain ""'),
+      secure(24, "error: kex_exchange_identification: read: Connection reset by peer"),
+    ];
+    expect(detect(lines, "ddos").ips).toEqual(["198.51.100.22"]);
+  });
+
+  it("counts nothing for an IP-less line whose address never comes", () => {
+    const { failures, stats } = detect(
+      [secure(25, "error: kex_exchange_identification: Connection closed by remote host")],
+      "ddos",
+    );
+    expect(failures).toEqual([]);
+    expect(stats.matched).toBe(1);
+  });
+
+  it("keeps at most MAX_CONNECTIONS sshd processes in memory and still counts correctly after evictions", () => {
+    const detector = createDetector({ filter: { filter: "sshd", mode: "normal" }, now: NOW });
+    let counted = 0;
+    const processes = MAX_CONNECTIONS * 3;
+    for (let pid = 1; pid <= processes; pid++) {
+      const ip = `10.${(pid >> 16) & 255}.${(pid >> 8) & 255}.${pid & 255}`;
+      counted += detector.push(secure(pid, PAM(ip)), { line: pid * 2 - 1 }).length;
+      counted += detector.push(secure(pid, `Failed password for root from ${ip} port 1 ssh2`), {
+        line: pid * 2,
+      }).length;
+    }
+    expect(counted).toBe(processes);
+    // Memory: the table never exceeds its capacity (checked through a fresh pid whose state must be new).
+    expect(
+      detector.push(secure(1, `Failed password for root from 10.0.0.1 port 1 ssh2`), { line: 0 }),
+    ).toHaveLength(1);
+  });
+});
