@@ -19,6 +19,8 @@ export interface DeployedStack {
   readonly tableName: string;
   /** The configuration the Lambdas run with (jails, NACL settings). */
   readonly config: CloudjailConfig;
+  /** The log group the CloudWatch agent ships auth logs into, when the stack created one. */
+  readonly logGroupName?: string;
 }
 
 /** Finds a deployed stack by name; injected into the commands so that tests need no CloudFormation. */
@@ -93,7 +95,9 @@ export function cloudFormationLocator(
     }
     try {
       const text = configTextFromTemplate(template.TemplateBody ?? "", physicalIds);
-      return { stackName, tableName, config: parseConfigJson(JSON.parse(text), `stack ${stackName}`) };
+      const config = parseConfigJson(JSON.parse(text), `stack ${stackName}`);
+      const logGroupName = outputs.get(STACK_OUTPUTS.authLogGroupName);
+      return { stackName, tableName, config, ...(logGroupName ? { logGroupName } : {}) };
     } catch (error) {
       if (
         error instanceof TemplateConfigError ||

@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { CloudjailStore } from "../../lambda/aws/store";
+import { requireIp } from "./ip-argument";
+import { type BanView, banView, byEnd } from "./jail-status";
+import {
+  type OperatorDeps,
+  type OperatorOptions,
+  REAL_OPERATOR_DEPS,
+  runOperator,
+  withOperatorOptions,
+  writeJson,
+} from "./operator";
+import { banJson, formatBanTable } from "./status-view";
+
+/**
+ * `cloudjail banned [ip...]`: what is banned, in which jail, in which NACLs, until when. Without addresses it
+ * lists every active ban (from the bans-by-end index, no scan); with addresses, it answers for each of them.
+ */
+export function registerBanned(program: Command, deps: OperatorDeps = REAL_OPERATOR_DEPS): void {
+  withOperatorOptions(
+    program
+      .command("banned")
+      .description("list active bans: address, jail, NACL entries, end")
+      .argument("[ip...]", "only these addresses (IPv4 or IPv6)"),
+  ).action((ips: string[], options: OperatorOptions) => {
+    const wanted = ips.map(requireIp);
+    return runOperator(options, deps, async (context) => {
+      const store = new CloudjailStore(context.documents, context.stack.tableName);
+      const bans: BanView[] = [];
+      const notBanned: string[] = [];
+      if (wanted.length === 0) {
+        for await (const record of store.activeBans()) {
+          const ban = banView(record);
+          if (ban !== undefined) bans.push(ban);
+        }
+      } else {
+        for (const ip of new Set(wanted)) {
+          const record = await store.getRecord(ip);
+          const ban = record === undefined ? undefined : banView(record);
+          if (ban === undefined) notBanned.push(ip);
+          else bans.push(ban);
+        }
+      }
+      bans.sort(byEnd);
+      if (context.json) {
+        writeJson(context, { bans: bans.map(banJson), ...(wanted.length > 0 ? { notBanned } : {}) });
+        return;
+      }
+      context.write(
+        formatBanTable(bans, wanted.length > 0 ? "none of these addresses is banned" : undefined),
+      );
+      if (bans.length > 0) for (const ip of notBanned) context.write(`${ip} is not banned\n`);
+    });
+  });
+}

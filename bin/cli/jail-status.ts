@@ -1,0 +1,132 @@
+import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import type { IpRecord, WindowItem } from "../../lambda/aws/store-items";
+import type { JailConfig } from "../../lambda/core/types";
+
+/**
+ * What `cloudjail status` and `cloudjail banned` show, read from the table's items (lambda/aws/store-items.ts):
+ * fail2ban-client's counters per jail and one view per ban.
+ */
+
+/** One NACL deny entry of a ban. */
+export interface NaclEntryView {
+  readonly naclId: string;
+  readonly ruleNumber: number;
+}
+
+/** A ban as an operator reads it. Times in epoch ms; `endsAt` null for a permanent ban. */
+export interface BanView {
+  readonly ip: string;
+  readonly cidr: string;
+  readonly jail: string;
+  readonly bannedAt: number;
+  readonly endsAt: number | null;
+  readonly banNumber: number;
+  readonly failures: number;
+  readonly reason: string;
+  /** `enforced`, `enforcing` (entries being written) or `pending` (a NACL had no room yet). */
+  readonly state: string;
+  readonly naclEntries: readonly NaclEntryView[];
+  /** NACL id -> why no entry is there yet. */
+  readonly pending: Readonly<Record<string, string>>;
+}
+
+/** fail2ban-client's counters of one jail, and its bans. */
+export interface JailStatus {
+  readonly jail: string;
+  /** IPs with failures inside findtime that no ban has used yet. */
+  readonly currentlyFailed: number;
+  /** Failures counted in the windows still stored (DynamoDB's TTL purges a window after its findtime). */
+  readonly totalFailed: number;
+  readonly currentlyBanned: number;
+  /** Bans in the IP histories still stored (kept 90 days after an IP's last ban). */
+  readonly totalBanned: number;
+  /** Active bans, earliest end first. */
+  readonly bans: readonly BanView[];
+}
+
+/** The view of an IP record's active ban, if it has one. */
+export function banView(record: IpRecord): BanView | undefined {
+  const ban = record.ban;
+  if (ban === undefined) return undefined;
+  return {
+    ip: record.ip,
+    cidr: record.cidr,
+    jail: ban.jail,
+    bannedAt: ban.bannedAt * 1000,
+    endsAt: ban.endsAt === null ? null : ban.endsAt * 1000,
+    banNumber: ban.banNumber,
+    failures: ban.failures,
+    reason: ban.reason,
+    state: ban.state,
+    naclEntries: Object.entries(ban.entries)
+      .map(([naclId, ruleNumber]) => ({ naclId, ruleNumber }))
+      .sort((a, b) => a.naclId.localeCompare(b.naclId)),
+    pending: ban.pending,
+  };
+}
+
+/** Orders bans by end, permanent ones last, then by address. */
+export function byEnd(a: BanView, b: BanView): number {
+  const endA = a.endsAt ?? Number.POSITIVE_INFINITY;
+  const endB = b.endsAt ?? Number.POSITIVE_INFINITY;
+  return endA === endB ? a.ip.localeCompare(b.ip) : endA - endB;
+}
+
+/** Adds up the counters of every jail from the table's windows and IP records, at time `now` (epoch ms). */
+export function summarizeJails(
+  jails: readonly JailConfig[],
+  windows: readonly WindowItem[],
+  records: readonly IpRecord[],
+  now: number,
+): JailStatus[] {
+  const resetAt = new Map(
+    records.map((record) => [record.ip, record.windowResetAt ?? Number.NEGATIVE_INFINITY]),
+  );
+  return jails.map((jail) => {
+    const since = now - jail.findtime * 1000;
+    const own = windows.filter((window) => window.jail === jail.name);
+    const reset = (ip: string) => resetAt.get(ip) ?? Number.NEGATIVE_INFINITY;
+    const bans = records
+      .map(banView)
+      .filter((ban): ban is BanView => ban !== undefined && ban.jail === jail.name)
+      .sort(byEnd);
+    return {
+      jail: jail.name,
+      currentlyFailed: own.filter((window) =>
+        window.failureTimes.some((at) => at > since && at > reset(window.ip)),
+      ).length,
+      totalFailed: own.reduce((sum, window) => sum + window.totalFailures, 0),
+      currentlyBanned: bans.length,
+      totalBanned: records.reduce((sum, record) => sum + (record.banCountByJail[jail.name] ?? 0), 0),
+      bans,
+    };
+  });
+}
+
+/**
+ * Reads every window and IP record with one paginated Scan (leases are skipped by the filter). An operator
+ * command's read: it costs one read unit per 4 KB of table, nothing the Lambdas do depends on it.
+ */
+export async function scanState(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<{ windows: WindowItem[]; records: IpRecord[] }> {
+  const windows: WindowItem[] = [];
+  const records: IpRecord[] = [];
+  const pages = paginateScan(
+    { client: documents },
+    {
+      TableName: tableName,
+      FilterExpression: "#kind IN (:window, :ip)",
+      ExpressionAttributeNames: { "#kind": "kind" },
+      ExpressionAttributeValues: { ":window": "window", ":ip": "ip" },
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      if (item.kind === "window") windows.push(item as WindowItem);
+      else records.push(item as IpRecord);
+    }
+  }
+  return { windows, records };
+}
