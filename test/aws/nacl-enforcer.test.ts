@@ -196,6 +196,36 @@ describe("Ec2NaclEnforcer.removeEntry and reads", () => {
   });
 });
 
+describe("Ec2NaclEnforcer under concurrency", () => {
+  it("lets exactly one of 20 parallel writers win each rule number; the others learn who holds it", async () => {
+    const writers = Array.from({ length: 20 }, () => enforcer());
+    const results = await Promise.all(
+      writers.map((writer, index) =>
+        writer.addDeny({ naclId, ruleNumber: (index % 5) + 1, cidr: `203.0.113.${index + 1}/32` }),
+      ),
+    );
+    expect(results.filter((result) => result.status === "added")).toHaveLength(5);
+    expect(results.filter((result) => result.status === "conflict")).toHaveLength(15);
+    const owned = model
+      .entriesOf(naclId)
+      .filter((entry) => !entry.Egress && (entry.RuleNumber ?? 0) <= range.last);
+    expect(owned.map((entry) => entry.RuleNumber)).toEqual([1, 2, 3, 4, 5]);
+    for (const [index, result] of results.entries()) {
+      if (result.status !== "conflict") continue;
+      const holder = owned.find((entry) => entry.RuleNumber === (index % 5) + 1);
+      expect(result.existing.cidr).toBe(holder?.CidrBlock);
+    }
+  });
+
+  it("reports the same entry written by parallel duplicate deliveries as existing, never twice", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 3 }, () => enforcer().addDeny({ naclId, ruleNumber: 9, cidr: "203.0.113.9/32" })),
+    );
+    expect(results.map((result) => result.status).sort()).toEqual(["added", "exists", "exists"]);
+    expect(model.countEntries(naclId, false, "ipv4")).toBe(4);
+  });
+});
+
 describe("Ec2NaclEnforcer invariants under any sequence of operations", () => {
   it("never changes an entry outside the range and never exceeds the quota", async () => {
     const operation = fc.record({
