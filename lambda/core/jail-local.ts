@@ -17,7 +17,13 @@ import {
   splitList,
   splitPatterns,
 } from "./jail-options";
-import { type JailSettings, type ResolvedJail, resolveJail, stockJailSettings } from "./jail-settings";
+import {
+  filterKind,
+  type JailSettings,
+  type ResolvedJail,
+  resolveJail,
+  stockJailSettings,
+} from "./jail-settings";
 import {
   DEFAULT_NACL_SETTINGS,
   parseNaclIds,
@@ -84,6 +90,10 @@ export function parseJailConf(
     }
     const enabled = interpolated(document, section, "enabled");
     const isEnabled = enabled ? parseEntry(document, section, enabled, parseBoolean) : false;
+    if (!isEnabled && !hasCloudFilter(document, section)) {
+      unsupported.push(section.name);
+      continue;
+    }
     let resolved: ResolvedJail;
     try {
       const settings = readJailSettings(document, section, warnings);
@@ -113,6 +123,18 @@ export function parseJailConf(
   }
   const config: CloudjailConfig = { jails, nacl, ...(topicArn ? { topicArn } : {}) };
   return { config, warnings: warnings.list };
+}
+
+/** False when a jail's filter (by name, or its own failregex) is none of cloudjail's; unreadable counts as true. */
+function hasCloudFilter(document: IniDocument, section: IniSection): boolean {
+  try {
+    const filter = interpolated(document, section, "filter");
+    const name = filter ? parseFilterReference(filter.value).name : section.name.toLowerCase();
+    const failregex = interpolated(document, section, "failregex");
+    return filterKind(name, (failregex?.value.trim() ?? "") !== "") !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 class Warnings {

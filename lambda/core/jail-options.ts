@@ -120,6 +120,14 @@ const SERVICE_PORTS: Readonly<Record<string, number>> = {
   submission: 587,
   imaps: 993,
   pop3s: 995,
+  ftps: 990,
+  smtps: 465,
+  ssmtp: 465,
+  imap2: 143,
+  imap3: 220,
+  ldap: 389,
+  ldaps: 636,
+  sieve: 4190,
   mysql: 3306,
   postgresql: 5432,
 };
@@ -181,8 +189,10 @@ export function parseFilterReference(text: string): FilterReference {
       .join("=")
       .trim()
       .replace(/^(["'])(.*)\1$/, "$2");
-    if (key.trim().toLowerCase() === "mode") mode = parseMode(value);
-    else otherArguments.push(argument);
+    const name = key.trim().toLowerCase();
+    // Other filters have modes of their own (postfix[mode=more]); only sshd's are read, and only for sshd.
+    if (name === "mode" && match[1].toLowerCase().startsWith("sshd")) mode = parseMode(value);
+    else if (name !== "mode") otherArguments.push(argument);
   }
   return { name: match[1].toLowerCase(), mode, otherArguments };
 }

@@ -39,6 +39,17 @@ export function stockJailSettings(name: string): JailSettings {
   return {};
 }
 
+/**
+ * Which of cloudjail's filters a jail runs, from its filter name (the jail's name when unset) and whether it has
+ * its own failregex (which replaces the named filter's, as in fail2ban); undefined when cloudjail has none.
+ */
+export function filterKind(filterName: string, hasFailregex: boolean): JailConfig["filter"] | undefined {
+  if (filterName === "recidive") return "recidive";
+  if (hasFailregex) return "custom";
+  if (filterName === "sshd" || filterName in LEGACY_SSHD_JAILS) return "sshd";
+  return undefined;
+}
+
 /** Merges layers, later ones winning; `increment` merges field by field. */
 export function mergeSettings(layers: readonly JailSettings[]): JailSettings {
   let merged: JailSettings = {};
@@ -76,15 +87,9 @@ export function resolveJail(name: string, settings: JailSettings, locate: Locate
   const merged = mergeSettings([JAIL_DEFAULTS, settings]);
   const reference = merged.filter ?? { name, otherArguments: [] };
   const failregex = merged.failregex ?? [];
-  let filter: JailConfig["filter"];
-  let mode: SshdMode = reference.mode ?? merged.mode ?? "normal";
-  if (reference.name === "recidive") filter = "recidive";
-  else if (failregex.length > 0) filter = "custom";
-  else if (reference.name === "sshd") filter = "sshd";
-  else if (reference.name in LEGACY_SSHD_JAILS) {
-    filter = "sshd";
-    mode = reference.mode ?? LEGACY_SSHD_JAILS[reference.name];
-  } else {
+  const filter = filterKind(reference.name, failregex.length > 0);
+  const mode: SshdMode = reference.mode ?? settings.mode ?? LEGACY_SSHD_JAILS[reference.name] ?? "normal";
+  if (filter === undefined) {
     const reason =
       reference.name === "custom"
         ? `jail [${name}] uses filter = custom but has no failregex`

@@ -167,11 +167,25 @@ describe("parseJailConf with a distribution-style jail.conf", () => {
 
   it("skips disabled jails without a cloudjail filter, and says so once", () => {
     expect(warnings).toContainEqual(
-      expect.stringMatching(/2 disabled jail\(s\) .*: dropbear, nginx-http-auth/),
+      expect.stringMatching(/3 disabled jail\(s\) .*: dropbear, nginx-http-auth, postfix/),
     );
+  });
+
+  it("skips a disabled jail with a bad value, with a warning, instead of failing", () => {
+    const { config, warnings } = parse(
+      "[sshd]\nenabled = true\n[sshd-backup]\nfilter = sshd\nmaxretry = many\n",
+    );
+    expect(config.jails.map((j) => j.name)).toEqual(["sshd"]);
     expect(warnings).toContainEqual(
-      expect.stringMatching(/\[postfix\].*mode.*not enabled, so it is skipped/),
+      expect.stringMatching(/jail\.local:5 \[sshd-backup\]: maxretry: .*not enabled, so it is skipped/),
     );
+  });
+
+  it("reads the old sshd-ddos jail as sshd in ddos mode", () => {
+    expect(jail("[sshd-ddos]\nenabled = true\n", "sshd-ddos")).toMatchObject({
+      filter: "sshd",
+      mode: "ddos",
+    });
   });
 
   it("warns about includes and each ignored option once", () => {
