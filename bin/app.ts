@@ -13,12 +13,19 @@ try {
   addCloudjailStack(app, loadConfigFile);
   app.synth();
 } catch (error) {
-  if (!(error instanceof CloudjailSettingsError || error instanceof ConfigError || isMissingFile(error)))
+  if (isMissingFile(error)) {
+    process.stderr.write(
+      `cloudjail: cannot read the configuration file ${error.path}: create it, or point cdk.json context ` +
+        '"cloudjail:config" at your jail.local or JSON configuration\n',
+    );
+  } else if (error instanceof CloudjailSettingsError || error instanceof ConfigError) {
+    process.stderr.write(`cloudjail: ${error.message}\n`);
+  } else {
     throw error;
-  process.stderr.write(`cloudjail: ${error.message}\n`);
+  }
   process.exitCode = 1;
 }
 
-function isMissingFile(error: unknown): error is Error {
+function isMissingFile(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === "ENOENT";
 }

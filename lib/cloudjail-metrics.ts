@@ -12,7 +12,7 @@ export const SERVICE_NAME = "cloudjail";
 export function cloudjailMetric(
   name: (typeof METRIC)[keyof typeof METRIC],
   statistic: string,
-  label: string,
+  label?: string,
   period: Duration = Duration.minutes(1),
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({

@@ -54,6 +54,7 @@ export class CloudjailMonitoring extends Construct {
       }),
     });
 
+    // Labels are for the dashboard; alarms get unlabelled metrics (a label turns an alarm into metric math).
     const failures = cloudjailMetric(METRIC.failures, "Sum", "failures");
     const bans = cloudjailMetric(METRIC.bans, "Sum", "bans");
     const unbans = cloudjailMetric(METRIC.unbans, "Sum", "unbans");
@@ -84,7 +85,7 @@ export class CloudjailMonitoring extends Construct {
     this.responderErrorsAlarm = new cloudwatch.Alarm(this, "ResponderErrors", {
       alarmDescription:
         "The responder failed on a batch of log lines; Lambda retries it twice, then queues it.",
-      metric: responderErrors.with({ statistic: "Sum" }),
+      metric: props.responder.metricErrors({ period: Duration.minutes(1), statistic: "Sum" }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -92,7 +93,7 @@ export class CloudjailMonitoring extends Construct {
     });
     this.unbannerErrorsAlarm = new cloudwatch.Alarm(this, "UnbannerErrors", {
       alarmDescription: "The unbanner failed twice in a row: bans may outlive their bantime.",
-      metric: unbannerErrors.with({ statistic: "Sum" }),
+      metric: props.unbanner.metricErrors({ period: Duration.minutes(1), statistic: "Sum" }),
       threshold: 1,
       evaluationPeriods: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -101,7 +102,10 @@ export class CloudjailMonitoring extends Construct {
     this.failedBatchesAlarm = new cloudwatch.Alarm(this, "FailedBatches", {
       alarmDescription:
         "Log batches the responder could not process wait in the on-failure queue (see docs/deploy.md).",
-      metric: waitingBatches,
+      metric: props.failedBatches.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: "Maximum",
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -109,7 +113,7 @@ export class CloudjailMonitoring extends Construct {
     });
     this.naclSlotsLowAlarm = new cloudwatch.Alarm(this, "NaclSlotsLow", {
       alarmDescription: `A managed NACL has ${props.naclSlotsLowThreshold} or fewer free slots: bans will be aggregated or evicted.`,
-      metric: slotsFree.with({ period: Duration.minutes(5) }),
+      metric: cloudjailMetric(METRIC.naclSlotsFree, "Minimum", undefined, Duration.minutes(5)),
       threshold: props.naclSlotsLowThreshold,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -118,7 +122,7 @@ export class CloudjailMonitoring extends Construct {
     this.pendingBansAlarm = new cloudwatch.Alarm(this, "PendingBans", {
       alarmDescription:
         "Bans decided but not written to a NACL for three minutes: attackers are not blocked.",
-      metric: pendingBans,
+      metric: cloudjailMetric(METRIC.pendingBans, "Maximum"),
       threshold: 0,
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

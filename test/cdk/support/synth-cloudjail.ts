@@ -23,13 +23,19 @@ export interface SynthesizedCloudjail {
 /**
  * Builds the app exactly as bin/app.ts does, from cdk.json-style context, without bundling the Lambdas
  * (`aws:cdk:bundling-stacks: []`: templates are what these tests read; CI's `cdk synth` bundles for real).
+ * Not synthesized yet: `app.synth()` runs the validation plugins (cdk-nag) once.
  */
-export function synthCloudjail(context: Record<string, unknown>): SynthesizedCloudjail {
+export function buildCloudjail(context: Record<string, unknown>): { app: App; stack: CloudjailStack } {
   const app = new App({
     outdir: mkdtempSync(path.join(tmpdir(), "cloudjail-cdk-")),
     context: { "aws:cdk:bundling-stacks": [], "cloudjail:config": SEED_JAIL_LOCAL, ...context },
   });
-  const stack = addCloudjailStack(app, loadConfigFile);
+  return { app, stack: addCloudjailStack(app, loadConfigFile) };
+}
+
+/** {@link buildCloudjail}, synthesized into a Template for assertions. */
+export function synthCloudjail(context: Record<string, unknown>): SynthesizedCloudjail {
+  const { app, stack } = buildCloudjail(context);
   return { app, stack, template: Template.fromStack(stack) };
 }
 
