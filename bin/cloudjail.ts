@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { EXIT, UsageError } from "./cli/errors";
+import { registerReplay } from "./cli/replay";
 import { registerTestFilter } from "./cli/test-filter";
 
 const program = new Command("cloudjail")
@@ -10,7 +11,7 @@ const program = new Command("cloudjail")
   .showHelpAfterError("(run with --help for usage)");
 
 // Each command lives in bin/cli/<name>.ts and registers itself here.
-const registrations: Array<(program: Command) => void> = [registerTestFilter];
+const registrations: Array<(program: Command) => void> = [registerTestFilter, registerReplay];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,0 +1,186 @@
+import { createReadStream } from "node:fs";
+import type { Command } from "commander";
+import {
+  createDetector,
+  type Detector,
+  FilterConfigError,
+  MAX_LINE_LENGTH,
+} from "../../lambda/core/detector";
+import { type BanEvent, JailEngine } from "../../lambda/core/jail-engine";
+import { isIgnored } from "../../lambda/core/policy";
+import type { Failure, JailConfig } from "../../lambda/core/types";
+import { UsageError } from "./errors";
+import { forEachLine } from "./line-reader";
+import { configPath, loadConfig } from "./load-config";
+import { eventJson, eventLine, ReplayTally } from "./replay-report";
+
+export interface ReplayOptions {
+  readonly config?: string;
+  readonly jail?: string;
+  readonly year?: string;
+  readonly json?: boolean;
+}
+
+/** `cloudjail replay <log> --config <jail.local|config.json> [--jail NAME] [--year YYYY] [--json]` */
+export function registerReplay(program: Command): void {
+  program
+    .command("replay")
+    .description(
+      "run a whole log through detection and the jails: what would cloudjail have banned, when, for how long",
+    )
+    .argument("<log>", "sshd log file (auth.log, secure, journalctl output)")
+    .option("--config <file>", "jail.local or config.json (default: config/jail.local)")
+    .option("--jail <name>", "replay only this jail")
+    .option(
+      "--year <year>",
+      "year of syslog time stamps that have none (default: this year, or last if in the future)",
+    )
+    .option("--json", "one JSON object per event on stdout; the summary on stderr")
+    .action(async (log: string, options: ReplayOptions) => {
+      await runReplay(log, options, process.stdout, process.stderr, Date.now());
+    });
+}
+
+/** One failure of one jail, as the engine needs it. */
+interface JailFailure {
+  readonly jail: number;
+  readonly ip: string;
+  readonly at: number;
+}
+
+/**
+ * Replays `log`: every enabled log jail gets its own detector, all failures go through the jail engine in time
+ * order (a stable sort, so a log merged from several hosts works), and each ban/unban is written as it is decided.
+ * `now` places year-less syslog stamps (as in a live run). rndtime jitter comes from a fixed seed, so a replay
+ * is reproducible.
+ */
+export async function runReplay(
+  log: string,
+  options: ReplayOptions,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  now: number,
+): Promise<void> {
+  const year = options.year === undefined ? undefined : parseYear(options.year);
+  const loaded = loadConfig(configPath(options.config));
+  for (const warning of loaded.warnings) err.write(`warning: ${warning}\n`);
+  const { shown, logJails } = selectJails(loaded.config.jails, options.jail);
+  const detectors = logJails.map((jail) => detectorFor(jail, now, year));
+  const input = openLog(log);
+
+  const failures: JailFailure[] = [];
+  let undated = 0;
+  const collect = (jail: number, found: readonly Failure[]) => {
+    for (const failure of found) {
+      if (failure.at === undefined) undated++;
+      else failures.push({ jail, ip: failure.ip, at: failure.at });
+    }
+  };
+  const lines = await forEachLine(input, MAX_LINE_LENGTH, (text, line) => {
+    for (let index = 0; index < detectors.length; index++) {
+      const found = detectors[index].push(text, { line });
+      if (found.length > 0) collect(index, found);
+    }
+  });
+  detectors.forEach((detector, index) => {
+    collect(index, detector.end());
+  });
+  failures.sort((a, b) => a.at - b.at);
+
+  const engine = new JailEngine(
+    {
+      ...loaded.config,
+      jails: loaded.config.jails.filter((jail) => shown.has(jail.name) || logJails.includes(jail)),
+    },
+    { random: seededRandom(0x5eed) },
+  );
+  const tally = new ReplayTally();
+  const write = (events: readonly BanEvent[]) => {
+    for (const event of events) {
+      if (!shown.has(event.jail)) continue;
+      tally.countEvent(event);
+      out.write(`${options.json ? eventJson(event) : eventLine(event)}\n`);
+    }
+  };
+  for (const failure of failures) {
+    const jail = logJails[failure.jail].name;
+    if (shown.has(jail) && !isIgnored(logJails[failure.jail], failure.ip)) tally.countFailure(failure.ip);
+    write(engine.pushFailure(jail, failure.ip, failure.at));
+  }
+  const endedAt = failures.length > 0 ? failures[failures.length - 1].at : undefined;
+  if (endedAt !== undefined) write(engine.advance(endedAt));
+
+  const summary = tally.summary(
+    engine,
+    { log, config: loaded.path, lines, failures: failures.length, undated, endedAt },
+    [...shown],
+  );
+  (options.json ? err : out).write(options.json ? summary : `\n${summary}`);
+}
+
+/** The jails whose events are shown, and the log jails that must run (a recidive jail needs all of them). */
+function selectJails(
+  jails: readonly JailConfig[],
+  only: string | undefined,
+): { shown: Set<string>; logJails: JailConfig[] } {
+  const enabled = jails.filter((jail) => jail.enabled);
+  if (enabled.length === 0)
+    throw new UsageError(`no jail is enabled in the configuration: add "enabled = true" under [sshd]`);
+  let shown = enabled;
+  if (only !== undefined) {
+    const chosen = enabled.find((jail) => jail.name === only);
+    if (!chosen)
+      throw new UsageError(
+        `unknown or disabled jail "${only}" (enabled jails: ${enabled.map((jail) => jail.name).join(", ")})`,
+      );
+    shown = [chosen];
+  }
+  const logJails = enabled.filter(
+    (jail) =>
+      jail.filter !== "recidive" && (shown.includes(jail) || shown.some((s) => s.filter === "recidive")),
+  );
+  if (logJails.length === 0)
+    throw new UsageError("no enabled jail reads log lines: enable [sshd] or a jail with a failregex");
+  return { shown: new Set(shown.map((jail) => jail.name)), logJails };
+}
+
+function detectorFor(jail: JailConfig, now: number, year: number | undefined): Detector {
+  try {
+    return createDetector({ filter: jail, now, ...(year !== undefined ? { year } : {}) });
+  } catch (error) {
+    if (error instanceof FilterConfigError) throw new UsageError(`jail [${jail.name}]: ${error.message}`);
+    throw error;
+  }
+}
+
+function parseYear(text: string): number {
+  if (!/^\d{4}$/.test(text) || Number(text) < 1970)
+    throw new UsageError(`invalid --year "${text}" (a four-digit year from 1970)`);
+  return Number(text);
+}
+
+function openLog(path: string): AsyncIterable<Buffer> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  return (async function* () {
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? String(error))}`,
+      );
+    }
+  })();
+}
+
+/** mulberry32: a small seeded generator, so replays with bantime.rndtime give the same output every time. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

@@ -1,0 +1,257 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../bin/cli/errors";
+import { type ReplayOptions, runReplay } from "../../bin/cli/replay";
+
+const ROOT = join(__dirname, "../..");
+const SECURE = join(ROOT, "test/fixtures/sshd/password-failures.secure.log");
+const AUTH = join(ROOT, "test/fixtures/sshd/password-failures.auth.log");
+const SEED = readFileSync(join(ROOT, "test/fixtures/config/seed-article.jail.local"), "utf8");
+/** The captures were written in November 2026; year-less stamps are placed with this clock. */
+const NOW = Date.UTC(2026, 11, 31);
+const scratch = mkdtempSync(join(tmpdir(), "cloudjail-replay-"));
+
+/** The seed article's jail.local with some of its lines changed, as an admin would tune it. */
+function seedWith(name: string, replacements: Record<string, string>): string {
+  let text = SEED;
+  for (const [from, to] of Object.entries(replacements)) {
+    if (!text.includes(from)) throw new Error(`the seed has no "${from}"`);
+    text = text.replace(from, to);
+  }
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Replayed {
+  readonly out: string;
+  readonly err: string;
+  readonly events: Array<Record<string, unknown>>;
+}
+
+async function replay(log: string, options: ReplayOptions): Promise<Replayed> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  out.on("data", (chunk: Buffer) => chunks.out.push(chunk));
+  err.on("data", (chunk: Buffer) => chunks.err.push(chunk));
+  await runReplay(log, { year: "2026", ...options }, out, err, NOW);
+  const text = { out: Buffer.concat(chunks.out).toString(), err: Buffer.concat(chunks.err).toString() };
+  const events = options.json
+    ? text.out
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    : [];
+  return { ...text, events };
+}
+
+const only = (events: Replayed["events"], action: string) =>
+  events.filter((event) => event.action === action);
+
+describe("cloudjail replay over real captured sshd logs", () => {
+  it("with the seed article's jail.local bans nobody: every attacker is loopback, inside ignoreip 127.0.0.1/8 and ::1", async () => {
+    const result = await replay(SECURE, {
+      config: join(ROOT, "test/fixtures/config/seed-article.jail.local"),
+      json: true,
+    });
+    expect(result.events).toEqual([]);
+    expect(result.err).toMatch(
+      /sshd\s+0 bans of 0 addresses.*failures counted 0, while banned 0, ignored \(ignoreip\) 15/,
+    );
+    expect(result.err).toMatch(/warning: .*"banaction" is ignored in the cloud/);
+  });
+
+  it("uses config/jail.local when no --config is given", async () => {
+    const result = await replay(SECURE, { json: true });
+    expect(result.err).toMatch(/with config\/jail\.local/);
+    expect(result.events).toEqual([]);
+  });
+
+  it("bans the two addresses that failed twice once ignoreip keeps only ::1 and maxretry is 2", async () => {
+    const config = seedWith("maxretry2.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+    });
+    const { events } = await replay(SECURE, { config, json: true });
+    expect(events).toEqual([
+      {
+        action: "ban",
+        jail: "sshd",
+        ip: "127.0.1.4",
+        at: "2026-11-25T11:58:19.000Z",
+        until: "2026-11-25T12:58:19.000Z",
+        failures: 2,
+        banCount: 1,
+      },
+      {
+        action: "ban",
+        jail: "sshd",
+        ip: "127.0.3.250",
+        at: "2026-11-25T11:58:51.000Z",
+        until: "2026-11-25T12:58:51.000Z",
+        failures: 2,
+        banCount: 1,
+      },
+    ]);
+  });
+
+  it("reads the RFC 3339 auth.log of the same session to the same bans", async () => {
+    const config = seedWith("maxretry2b.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+    });
+    const secure = await replay(SECURE, { config, json: true });
+    const auth = await replay(AUTH, { config, json: true });
+    expect(auth.events.map((event) => [event.ip, event.banCount])).toEqual(
+      secure.events.map((event) => [event.ip, event.banCount]),
+    );
+  });
+
+  it("with bantime = 24h, bans for a day", async () => {
+    const config = seedWith("24h.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+      "bantime  = 3600": "bantime  = 24h",
+    });
+    const { events } = await replay(SECURE, { config, json: true });
+    expect(events.map((event) => [event.ip, event.until])).toEqual([
+      ["127.0.1.4", "2026-11-26T11:58:19.000Z"],
+      ["127.0.3.250", "2026-11-26T11:58:51.000Z"],
+    ]);
+  });
+
+  it("with bantime = -1, bans permanently (until null) and never unbans", async () => {
+    const config = seedWith("permanent.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 1",
+      "bantime  = 3600": "bantime  = -1",
+    });
+    const { events, err } = await replay(SECURE, { config, json: true });
+    expect(only(events, "ban")).toHaveLength(11);
+    expect(only(events, "unban")).toEqual([]);
+    expect(events.every((event) => event.until === null)).toBe(true);
+    expect(err).toMatch(
+      /11 bans of 11 addresses, 11 still banned at the end; failures counted 11, while banned 2, ignored \(ignoreip\) 2/,
+    );
+    expect(err).toMatch(/permanent\s+ban #1/);
+  });
+
+  it("with bantime.increment, doubles the second ban of a returning address", async () => {
+    const config = seedWith("increment.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1\nbantime.increment = true",
+      "maxretry = 3": "maxretry = 1",
+      "bantime  = 3600": "bantime  = 5",
+    });
+    const { events } = await replay(SECURE, { config, json: true });
+    const returning = events.filter((event) => event.ip === "127.0.3.250");
+    expect(returning).toEqual([
+      {
+        action: "ban",
+        jail: "sshd",
+        ip: "127.0.3.250",
+        at: "2026-11-25T11:58:46.000Z",
+        until: "2026-11-25T11:58:51.000Z",
+        failures: 1,
+        banCount: 1,
+      },
+      {
+        action: "unban",
+        jail: "sshd",
+        ip: "127.0.3.250",
+        at: "2026-11-25T11:58:51.000Z",
+        until: null,
+        failures: 0,
+        banCount: 1,
+      },
+      {
+        action: "ban",
+        jail: "sshd",
+        ip: "127.0.3.250",
+        at: "2026-11-25T11:58:51.000Z",
+        until: "2026-11-25T11:59:01.000Z",
+        failures: 1,
+        banCount: 2,
+      },
+    ]);
+  });
+
+  it("with an IPv4 CIDR in ignoreip and without ::1, spares the /24 and bans the IPv6 attacker", async () => {
+    const config = seedWith("cidr-ipv6.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = 127.0.3.0/24, 2001:db8::/32",
+      "maxretry = 3": "maxretry = 2",
+    });
+    const { events, err } = await replay(SECURE, { config, json: true });
+    expect(events.map((event) => event.ip)).toEqual(["127.0.1.4", "::1"]);
+    expect(err).toMatch(/ignored \(ignoreip\) 6/);
+  });
+
+  it("with an IPv6 CIDR in ignoreip covering ::1, never bans it", async () => {
+    const config = seedWith("ipv6-cidr.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::/127",
+      "maxretry = 3": "maxretry = 2",
+    });
+    const { events } = await replay(SECURE, { config, json: true });
+    expect(events.map((event) => event.ip)).toEqual(["127.0.1.4", "127.0.3.250"]);
+  });
+
+  it("reads the JSON form of the configuration", async () => {
+    const path = join(scratch, "config.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        defaults: { ignoreip: "::1", maxretry: 2, bantime: "1h" },
+        jails: { sshd: { enabled: true } },
+      }),
+    );
+    const { events } = await replay(SECURE, { config: path, json: true });
+    expect(events.map((event) => event.ip)).toEqual(["127.0.1.4", "127.0.3.250"]);
+  });
+
+  it("prints a timeline and a summary without --json", async () => {
+    const config = seedWith("timeline.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+    });
+    const { out, err } = await replay(SECURE, { config });
+    const [timeline, summary] = out.split("\n\n");
+    expect(timeline.split("\n")).toEqual([
+      expect.stringMatching(
+        /^2026-11-25T11:58:19\.000Z {2}ban {4}sshd\s+127\.0\.1\.4\s+2 failures {2}ban #1 {2}until 2026-11-25T12:58:19\.000Z \(1h\)$/,
+      ),
+      expect.stringMatching(
+        /^2026-11-25T11:58:51\.000Z {2}ban {4}sshd\s+127\.0\.3\.250\s+2 failures {2}ban #1/,
+      ),
+    ]);
+    expect(out).toMatch(/Top offenders:\n\s+127\.0\.1\.4\s+2 failures\s+1 bans/);
+    expect(out).toMatch(/Longest bans:\n\s+127\.0\.1\.4\s+sshd\s+1h\s+ban #1/);
+    expect(summary).toMatch(/^Replay of .*password-failures\.secure\.log with .*timeline\.local/);
+    expect(err).toMatch(/warning: /);
+  });
+});
+
+describe("cloudjail replay usage errors", () => {
+  it("rejects an unknown jail, naming the enabled ones", async () => {
+    await expect(replay(SECURE, { jail: "nginx" })).rejects.toThrow(
+      /unknown or disabled jail "nginx" \(enabled jails: sshd\)/,
+    );
+  });
+
+  it("rejects a configuration error as a usage error naming file and line", async () => {
+    const config = seedWith("broken.local", { "maxretry = 3": "maxretry = three" });
+    const error = await replay(SECURE, { config }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/broken\.local:9 \[DEFAULT\], used by \[sshd\]: maxretry/);
+  });
+
+  it("rejects a missing log and a bad --year", async () => {
+    await expect(replay(join(scratch, "nope.log"), {})).rejects.toThrow(
+      /cannot read .*nope\.log: no such file/,
+    );
+    await expect(replay(SECURE, { year: "26" })).rejects.toThrow(/invalid --year "26"/);
+  });
+});
