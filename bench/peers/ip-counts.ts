@@ -12,6 +12,8 @@ import type { Peers } from "./peers";
 export type IpCounts = Map<string, number>;
 
 const REPO = join(__dirname, "..", "..");
+/** The CLI measured: the working tree's, or a snapshot's (`CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)`). */
+export const CLOUDJAIL_BIN = process.env.CLOUDJAIL_BIN ?? join(REPO, "bin", "cloudjail.js");
 
 /** Counts one address per non-empty output line; a line that is not an address is kept verbatim (and shows up). */
 export function countLines(output: string): IpCounts {

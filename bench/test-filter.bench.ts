@@ -1,0 +1,141 @@
+/**
+ * Whole-process throughput of `cloudjail test-filter --out ip` vs sshguard's `sshg-parser` on the same generated
+ * 1,000,000-line sshd log, alternating the two (ROUNDS each, default 3), as median lines/s and their ratio.
+ * Issue 2 target: cloudjail >= 4x sshg-parser (product goal 10x). Also peak RSS of test-filter (GNU time), and
+ * with BENCH_BIG=1 on a ~1 GB log generated to the temp dir and deleted afterwards (bounded memory).
+ *
+ * Exits 1 without numbers when the peers cannot be fetched. CLOUDJAIL_BIN selects the CLI measured (default: the
+ * working tree; `CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)` measures HEAD).
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { CLOUDJAIL_BIN } from "./peers/ip-counts";
+import { loadPeers, type Peers, PeersUnavailableError } from "./peers/peers";
+
+const LINES = 1_000_000;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const TARGET_RATIO = 4;
+const GNU_TIME = "/usr/bin/time";
+
+interface Run {
+  readonly seconds: number;
+  /** Peak resident set size in MB, when GNU time is installed. */
+  readonly peakRssMb?: number;
+  readonly outputLines: number;
+}
+
+function generate(args: readonly string[]): string {
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "gen-sshd-log.ts"), ...args],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  if (result.status !== 0) throw new Error("gen-sshd-log.ts failed");
+  return result.stdout.trim();
+}
+
+/** Runs `command` with the log on stdin or as an argument; counts output lines; wall time of the whole process. */
+function timeProcess(command: string, args: readonly string[], stdinFile?: string): Run {
+  const rssFile = join(tmpdir(), `cloudjail-bench-rss-${process.pid}`);
+  const useTime = existsSync(GNU_TIME);
+  const argv = useTime ? ["-f", "%M", "-o", rssFile, command, ...args] : [...args];
+  const input = stdinFile ? openSync(stdinFile, "r") : "ignore";
+  const started = performance.now();
+  const result = spawnSync(useTime ? GNU_TIME : command, argv, {
+    stdio: [input, "pipe", "pipe"],
+    maxBuffer: 1 << 30,
+    encoding: "utf8",
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (typeof input === "number") closeSync(input);
+  if (result.status !== 0)
+    throw new Error(`${command} exited ${result.status}: ${result.stderr.slice(0, 400)}`);
+  const outputLines = result.stdout.length === 0 ? 0 : result.stdout.split("\n").length - 1;
+  if (!useTime) return { seconds, outputLines };
+  const peakRssMb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop()) / 1024;
+  rmSync(rssFile, { force: true });
+  return { seconds, peakRssMb, outputLines };
+}
+
+const cloudjail = (log: string) =>
+  timeProcess(process.execPath, [CLOUDJAIL_BIN, "test-filter", log, "--out", "ip"]);
+const sshguard = (peers: Peers, log: string) => timeProcess(peers.sshgParser, [], log);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function main(): number {
+  let peers: Peers;
+  try {
+    peers = loadPeers();
+  } catch (error) {
+    if (!(error instanceof PeersUnavailableError)) throw error;
+    console.error(`test-filter bench: sshg-parser unavailable, NOTHING MEASURED: ${error.message}`);
+    return 1;
+  }
+  const log = generate(["--lines", String(LINES)]);
+  const megabytes = statSync(log).size / 1e6;
+  console.log(`log: ${log} (${LINES} lines, ${megabytes.toFixed(1)} MB); cloudjail CLI: ${CLOUDJAIL_BIN}`);
+  console.log(
+    `peer: sshg-parser from sshguard ${peers.sshguardVersion}; node ${process.version}; ${ROUNDS} rounds`,
+  );
+
+  const ours: Run[] = [];
+  const theirs: Run[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? ["cloudjail", "sshguard"] : ["sshguard", "cloudjail"];
+    for (const who of order) {
+      const run = who === "cloudjail" ? cloudjail(log) : sshguard(peers, log);
+      (who === "cloudjail" ? ours : theirs).push(run);
+      const rss = run.peakRssMb === undefined ? "" : `, peak RSS ${run.peakRssMb.toFixed(0)} MB`;
+      console.log(
+        `round ${round} ${who.padEnd(9)} ${run.seconds.toFixed(2)} s = ${Math.round(LINES / run.seconds)} lines/s` +
+          ` (${run.outputLines} output lines${rss})`,
+      );
+    }
+  }
+  const oursRate = LINES / median(ours.map((run) => run.seconds));
+  const theirsRate = LINES / median(theirs.map((run) => run.seconds));
+  const ratio = oursRate / theirsRate;
+  const peak = Math.max(...ours.map((run) => run.peakRssMb ?? 0));
+  console.log(
+    `median: cloudjail test-filter ${Math.round(oursRate)} lines/s, sshg-parser ${Math.round(theirsRate)} lines/s`,
+  );
+  console.log(
+    `ratio: ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? "MET" : "BELOW TARGET"}; goal 10x)`,
+  );
+  if (peak > 0) console.log(`test-filter peak RSS on ${LINES} lines: ${peak.toFixed(0)} MB`);
+
+  if (process.env.BENCH_BIG === "1") {
+    const big = generate([
+      "--bytes",
+      "1000000000",
+      "--out",
+      join(tmpdir(), "cloudjail-bench", "sshd-1GB.secure.log"),
+    ]);
+    try {
+      const bigMb = statSync(big).size / 1e6;
+      const run = cloudjail(big);
+      console.log(
+        `~1 GB log (${bigMb.toFixed(0)} MB): test-filter ${run.seconds.toFixed(1)} s, ` +
+          `${Math.round((bigMb * 1e6) / run.seconds / 1e6)} MB/s, peak RSS ${run.peakRssMb?.toFixed(0) ?? "n/a"} MB`,
+      );
+    } finally {
+      rmSync(big, { force: true });
+    }
+  }
+  return 0;
+}
+
+process.exitCode = main();
