@@ -1,4 +1,10 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailure } from "./store";
 import { isoOfMs, leaseKey, type SlotLease, slotPartition } from "./store-items";
 import { TABLE_SCHEMA } from "./table-schema";
@@ -46,6 +52,14 @@ export class SlotLeases {
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return leases;
+  }
+
+  /** The lease of one rule number (strongly consistent), if any. */
+  async get(naclId: string, ruleNumber: number): Promise<SlotLease | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: leaseKey(naclId, ruleNumber), ConsistentRead: true }),
+    );
+    return result.Item as SlotLease | undefined;
   }
 
   /** Takes rule number `request.ruleNumber`; returns the lease, or undefined if someone holds it. */

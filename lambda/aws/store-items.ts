@@ -1,4 +1,5 @@
 import type { IpFamily } from "../core/ip";
+import type { PortRange } from "../core/types";
 import { TABLE_SCHEMA } from "./table-schema";
 
 /**
@@ -80,11 +81,18 @@ export interface ActiveBan {
   readonly lines: readonly string[];
   /** NACLs the ban must be in. */
   readonly targets: readonly string[];
+  /** TCP ports the entries cover (restrictToJailPorts); absent: all traffic. */
+  readonly portRange?: PortRange;
   /** NACL id -> rule number of the DENY entry written there. */
   readonly entries: Readonly<Record<string, number>>;
   /** NACL id -> why no entry could be written yet (retried by the unbanner). */
   readonly pending: Readonly<Record<string, string>>;
   readonly state: BanState;
+  /**
+   * Epoch seconds the current writer claimed the ban (`enforcing`): only the claimant writes its entries, and a
+   * claim older than the unbanner's grace period belongs to a writer that died.
+   */
+  readonly claimedAt: number;
 }
 
 /** A line of an IP's ban history. */

@@ -20,7 +20,7 @@ export const WINDOW_LIMITS = {
 
 /** One counted failure of a batch, tied to the event that carried it. */
 export interface BatchFailure {
-  /** CloudWatch Logs event id: the idempotency key. */
+  /** CloudWatch Logs event id (`id#n` for the n-th failure of one event): the idempotency key. */
   readonly eventId: string;
   /** Epoch ms: the line's own time, else the event's timestamp. */
   readonly at: number;
@@ -54,9 +54,13 @@ export function groupFailures(
   let ignored = 0;
   for (const [jail, failures] of failuresByJail) {
     const byIp = new Map<string, BatchFailure[]>();
+    const perEvent = new Map<number, number>();
     for (const failure of failures) {
       const event = events[failure.line - 1];
       if (event === undefined) continue;
+      // A second failure from one event (a multi-line message) gets its own stable key.
+      const ordinal = (perEvent.get(failure.line) ?? 0) + 1;
+      perEvent.set(failure.line, ordinal);
       if (isIgnored(jail, failure.ip)) {
         ignored++;
         continue;
@@ -67,7 +71,7 @@ export function groupFailures(
         byIp.set(failure.ip, list);
       }
       list.push({
-        eventId: event.id,
+        eventId: ordinal === 1 ? event.id : `${event.id}#${ordinal}`,
         at: failure.at ?? event.timestamp,
         patternId: failure.patternId,
         text: failure.text.slice(0, WINDOW_LIMITS.lineLength),

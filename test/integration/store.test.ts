@@ -79,6 +79,7 @@ function bannedRecord(ip: string, endsAt: number | null): Omit<IpRecord, "versio
       entries: {},
       pending: {},
       state: "enforced",
+      claimedAt: 0,
     },
   };
 }

@@ -183,3 +183,13 @@ describe("deciding a ban", () => {
     expect(decideBan(jail, "203.0.113.9", fewer, 5, [], [jail, recidive], NOW, random).jail).toBe("sshd");
   });
 });
+
+describe("keys of failures from one multi-line event", () => {
+  it("gives the second failure of an event its own stable key", () => {
+    const { groups } = groupFailures(
+      new Map([[jail, [failure("203.0.113.9", 1), failure("203.0.113.9", 1)]]]),
+      [{ id: "e1", timestamp: NOW }],
+    );
+    expect(groups[0]?.failures.map((item) => item.eventId)).toEqual(["e1", "e1#2"]);
+  });
+});

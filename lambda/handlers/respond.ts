@@ -1,0 +1,337 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { hasEnded } from "../aws/ban-service";
+import type { SlotAllocator } from "../aws/slot-allocator";
+import { windowId } from "../aws/store";
+import { type IpRecord, isoOfMs, type WindowItem, windowKey } from "../aws/store-items";
+import {
+  type CountResult,
+  countFailures,
+  decideBan,
+  type FailureGroup,
+  groupFailures,
+  type WindowState,
+} from "../core/batch";
+import { createDetector } from "../core/detector";
+import { FAILURES_LOG, METRIC } from "../core/telemetry";
+import type { Failure, JailConfig, PortRange } from "../core/types";
+import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
+import type { Runtime } from "./runtime";
+
+/** What one invocation did, for logs, tests and the benchmark. */
+export interface ResponderSummary {
+  readonly events: number;
+  /** Failures counted for the first time (a redelivered batch counts none). */
+  readonly failures: number;
+  /** Failures from IPs already banned: reported, never re-banned. */
+  readonly reported: number;
+  /** Failures from ignoreip addresses. */
+  readonly ignored: number;
+  /** Lines the detectors skipped (too long, binary). */
+  readonly skipped: number;
+  /** IPs banned by this invocation. */
+  readonly bans: readonly string[];
+  /** IPs whose ban waits for room in at least one NACL. */
+  readonly pending: readonly string[];
+}
+
+const EMPTY: ResponderSummary = {
+  events: 0,
+  failures: 0,
+  reported: 0,
+  ignored: 0,
+  skipped: 0,
+  bans: [],
+  pending: [],
+};
+const GROUP_CONCURRENCY = 16;
+const MAX_GROUP_ROUNDS = 8;
+
+type GroupOutcome =
+  | { readonly kind: "duplicate" }
+  | { readonly kind: "counted"; readonly failures: number }
+  | { readonly kind: "reported"; readonly failures: number }
+  | { readonly kind: "banned"; readonly failures: number; readonly pending: boolean };
+
+/**
+ * The responder: one CloudWatch Logs batch at time `now` (epoch ms, read once by the handler). Decodes, runs each
+ * enabled jail's detector over the lines, then per (jail, IP): counts the new failures into the window with one
+ * conditional write, or bans (record -> leases + entries -> record). A payload that cannot be decoded throws
+ * (Lambda retries, then the on-failure destination gets it); any other error is thrown after every IP was tried,
+ * and a retry repeats nothing thanks to the event ids.
+ */
+export async function respond(runtime: Runtime, event: unknown, now: number): Promise<ResponderSummary> {
+  const { logger, metrics } = runtime;
+  let payload: LogsPayload;
+  try {
+    payload = decodeLogsEvent(event);
+  } catch (error) {
+    if (error instanceof PayloadError) {
+      logger.error(
+        "corrupt payload: failing the invocation so that it is retried, then kept by the on-failure destination",
+        {
+          reason: error.reason,
+        },
+      );
+    }
+    throw error;
+  }
+  if (isControlMessage(payload)) {
+    logger.info("control message skipped", { logGroup: payload.logGroup });
+    return EMPTY;
+  }
+  const detected = detect(runtime.config.jails, payload, now);
+  const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
+  const ips = [...new Set(groups.map((group) => group.ip))];
+  const read = await runtime.store.readBatch(
+    groups.map((group) => ({ jail: group.jail.name, ip: group.ip })),
+    ips,
+  );
+  const allocator = runtime.newAllocator();
+  const results = await mapSettled(groups, GROUP_CONCURRENCY, (group) =>
+    handleGroup(
+      runtime,
+      allocator,
+      payload,
+      group,
+      read.windows.get(windowId(group.jail.name, group.ip)),
+      read.records.get(group.ip),
+      now,
+    ),
+  );
+
+  const summary = {
+    ...EMPTY,
+    events: payload.logEvents.length,
+    ignored,
+    skipped: detected.skipped,
+    bans: [] as string[],
+    pending: [] as string[],
+  };
+  let firstError: unknown;
+  results.forEach((result, index) => {
+    const group = groups[index] as FailureGroup;
+    if (result.status === "rejected") {
+      firstError ??= result.reason;
+      logger.error("failures of an IP not processed; the batch will be retried", {
+        ip: group.ip,
+        jail: group.jail.name,
+        error: String(result.reason),
+      });
+      return;
+    }
+    const outcome = result.value;
+    if (outcome.kind === "duplicate") return;
+    if (outcome.kind === "reported") summary.reported += outcome.failures;
+    else summary.failures += outcome.failures;
+    if (outcome.kind === "banned") {
+      summary.bans.push(group.ip);
+      if (outcome.pending) summary.pending.push(group.ip);
+    }
+    logger.info(FAILURES_LOG.message, {
+      [FAILURES_LOG.ipField]: group.ip,
+      [FAILURES_LOG.jailField]: group.jail.name,
+      [FAILURES_LOG.countField]: outcome.failures,
+      banned: outcome.kind !== "counted",
+    });
+  });
+  metrics.addMetric(METRIC.failures, MetricUnit.Count, summary.failures + summary.reported);
+  metrics.addMetric(METRIC.bans, MetricUnit.Count, summary.bans.length);
+  metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
+  metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
+  metrics.publishStoredMetrics();
+  logger.info("batch done", {
+    logStream: payload.logStream,
+    ...summary,
+    bans: summary.bans.length,
+    pending: summary.pending.length,
+  });
+  if (firstError !== undefined) throw firstError;
+  return summary;
+}
+
+/** Runs every enabled log jail's detector over the batch. */
+function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number) {
+  const failuresByJail = new Map<JailConfig, Failure[]>();
+  let skipped = 0;
+  for (const jail of jails) {
+    if (!jail.enabled || jail.filter === "recidive") continue;
+    const detector = createDetector({ filter: jail, now });
+    const found: Failure[] = [];
+    payload.logEvents.forEach((logEvent, index) => {
+      found.push(...detector.push(logEvent.message, { line: index + 1, receivedAt: logEvent.timestamp }));
+    });
+    found.push(...detector.end());
+    failuresByJail.set(jail, found);
+    skipped = Math.max(skipped, detector.stats.skipped);
+  }
+  return { failuresByJail, skipped };
+}
+
+/** Counts or bans one IP of one jail, re-reading and trying again when a concurrent writer got there first. */
+async function handleGroup(
+  runtime: Runtime,
+  allocator: SlotAllocator,
+  payload: LogsPayload,
+  group: FailureGroup,
+  knownWindow: WindowItem | undefined,
+  knownRecord: IpRecord | undefined,
+  now: number,
+): Promise<GroupOutcome> {
+  const { store } = runtime;
+  const nowSeconds = Math.floor(now / 1000);
+  let window = knownWindow;
+  let record = knownRecord;
+  for (let round = 0; round < MAX_GROUP_ROUNDS; round++) {
+    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) {
+      return { kind: "reported", failures: group.failures.length };
+    }
+    const count = countFailures(window && windowState(window), group, now, record?.windowResetAt);
+    if (count.fresh.length === 0) return { kind: "duplicate" };
+    if (count.reached) return ban(runtime, allocator, payload, group, count, window, record, now);
+    if (await store.swap<WindowItem>(windowItem(group, count.state, now), window?.version)) {
+      return { kind: "counted", failures: count.fresh.length };
+    }
+    [window, record] = await Promise.all([
+      store.getWindow(group.jail.name, group.ip),
+      store.getRecord(group.ip),
+    ]);
+  }
+  throw new Error(
+    `window of ${group.ip} in ${group.jail.name} kept changing under ${MAX_GROUP_ROUNDS} writes`,
+  );
+}
+
+async function ban(
+  runtime: Runtime,
+  allocator: SlotAllocator,
+  payload: LogsPayload,
+  group: FailureGroup,
+  count: CountResult,
+  window: WindowItem | undefined,
+  record: IpRecord | undefined,
+  now: number,
+): Promise<GroupOutcome> {
+  const { config, bans, logger, store } = runtime;
+  const { state } = count;
+  const failures = count.fresh.length;
+  const patterns = count.fresh.map((failure) => failure.patternId);
+  const decision = decideBan(
+    group.jail,
+    group.ip,
+    record,
+    state.failureTimes.length,
+    patterns,
+    config.jails,
+    now,
+    runtime.random,
+  );
+  const banningJail = config.jails.find((jail) => jail.name === decision.jail) ?? group.jail;
+  const targets = await runtime.resolver.resolve(payload.logStream);
+  const imposed = await bans.impose(
+    {
+      ip: group.ip,
+      decision,
+      failures: state.failureTimes.length,
+      lines: state.lines,
+      targets: targets.naclIds,
+      instanceId: payload.logStream,
+      portRange: config.nacl.restrictToJailPorts ? portSpan(banningJail.port) : undefined,
+    },
+    now,
+    record ?? null,
+  );
+  // The window keeps the event ids (and totals) of this batch; the record's windowResetAt keeps them out of the
+  // next ban. Written after the ban so that a crash in between leaves a ban, never a lost one.
+  await store.modifyWindow(
+    group.jail.name,
+    group.ip,
+    (current) => {
+      const recount = countFailures(current && windowState(current), group, now, undefined);
+      return recount.fresh.length === 0 ? undefined : windowItem(group, recount.state, now);
+    },
+    window ?? null,
+  );
+  if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
+  const enforced = (await bans.enforce(imposed.record, allocator, now)) ?? imposed.record;
+  const active = enforced.ban ?? imposed.record.ban;
+  const pending = active?.pending ?? {};
+  const isPending = Object.keys(pending).length > 0;
+  logger.info("banned", {
+    ip: group.ip,
+    jail: decision.jail,
+    until: active?.endsAtIso ?? null,
+    banNumber: decision.banNumber,
+    reason: decision.reason,
+    nacls: active?.entries ?? {},
+    targetBasis: targets.basis,
+  });
+  if (isPending) {
+    logger.warn("ban pending: no room in a NACL; the unbanner retries when slots free", {
+      ip: group.ip,
+      pending,
+    });
+  }
+  await runtime.notifier.notify({
+    action: "ban",
+    jail: decision.jail,
+    ip: group.ip,
+    failures: state.failureTimes.length,
+    until: active?.endsAtIso ?? null,
+    nacls: active?.entries ?? {},
+    pending,
+    reason: decision.reason,
+    banNumber: decision.banNumber,
+    instanceId: payload.logStream,
+  });
+  return { kind: "banned", failures, pending: isPending };
+}
+
+function windowState(item: WindowItem): WindowState {
+  return item;
+}
+
+function windowItem(group: FailureGroup, state: WindowState, now: number): Omit<WindowItem, "version"> {
+  return {
+    ...windowKey(group.jail.name, group.ip),
+    kind: "window",
+    jail: group.jail.name,
+    ip: group.ip,
+    failureTimes: state.failureTimes,
+    failureTimesIso: state.failureTimes.map(isoOfMs),
+    counted: state.counted,
+    totalFailures: state.totalFailures,
+    lastFailureAt: state.lastFailureAt,
+    lastFailureAtIso: isoOfMs(state.lastFailureAt),
+    lines: state.lines,
+    // Purged a day after its last failure left findtime (or now, for lines stamped in the past).
+    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime + 86_400,
+  };
+}
+
+/** One TCP range covering all of a jail's ports (one entry per NACL keeps the quota for bans). */
+function portSpan(ports: readonly PortRange[] | undefined): PortRange | undefined {
+  if (ports === undefined || ports.length === 0) return undefined;
+  return { from: Math.min(...ports.map((port) => port.from)), to: Math.max(...ports.map((port) => port.to)) };
+}
+
+/** Like Promise.allSettled over `items`, at most `limit` at a time. */
+async function mapSettled<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: "fulfilled", value: await task(items[index] as T) };
+      } catch (reason) {
+        results[index] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

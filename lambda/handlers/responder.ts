@@ -1,0 +1,11 @@
+import { respond } from "./respond";
+import { runtimeFromEnvironment } from "./runtime";
+
+/**
+ * Lambda entry of the responder (CloudWatch Logs subscription events, invoked asynchronously). The environment
+ * (CLOUDJAIL_TABLE, CLOUDJAIL_CONFIG) is read once here, at cold start: a missing or invalid variable fails the
+ * start loudly. The clock is read once per invocation and passed down.
+ */
+const runtime = runtimeFromEnvironment();
+
+export const handler = async (event: unknown) => respond(runtime, event, Date.now());

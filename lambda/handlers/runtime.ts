@@ -1,0 +1,169 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { BanService } from "../aws/ban-service";
+import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
+import { NaclResolver } from "../aws/nacl-resolver";
+import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
+import type { RetryOptions } from "../aws/retry";
+import { SlotAllocator } from "../aws/slot-allocator";
+import { SlotLeases } from "../aws/slot-leases";
+import { CloudjailStore, createDocumentClient } from "../aws/store";
+import { parseConfigJson } from "../core/config";
+import { METRICS_NAMESPACE } from "../core/telemetry";
+import type { CloudjailConfig } from "../core/types";
+
+/** The two variables both Lambdas are configured by (issue 4's interface). */
+export const ENVIRONMENT = {
+  /** Name of cloudjail's DynamoDB table. */
+  table: "CLOUDJAIL_TABLE",
+  /** The resolved configuration (`CloudjailConfig`) as JSON. */
+  config: "CLOUDJAIL_CONFIG",
+} as const;
+
+/** The Lambda cannot start: a variable is missing or invalid. The message says which and what is expected. */
+export class RuntimeConfigError extends Error {
+  override readonly name = "RuntimeConfigError";
+}
+
+/** What the environment configures. */
+export interface RuntimeEnvironment {
+  readonly tableName: string;
+  readonly config: CloudjailConfig;
+}
+
+/** Reads and validates CLOUDJAIL_TABLE and CLOUDJAIL_CONFIG; throws RuntimeConfigError naming the problem. */
+export function readRuntimeEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): RuntimeEnvironment {
+  const tableName = env[ENVIRONMENT.table]?.trim();
+  if (!tableName) {
+    throw new RuntimeConfigError(`${ENVIRONMENT.table} is not set: it must name cloudjail's DynamoDB table`);
+  }
+  const text = env[ENVIRONMENT.config];
+  if (!text?.trim()) {
+    throw new RuntimeConfigError(`${ENVIRONMENT.config} is not set: it must hold the configuration as JSON`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RuntimeConfigError(`${ENVIRONMENT.config} is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    return { tableName, config: parseConfigJson(value, ENVIRONMENT.config) };
+  } catch (error) {
+    throw new RuntimeConfigError((error as Error).message);
+  }
+}
+
+/** SDK clients the runtime talks through. */
+export interface RuntimeClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly ec2: EC2Client;
+  /** Needed only when the configuration names a topic. */
+  readonly sns?: SNSClient;
+}
+
+/**
+ * Clients built from the SDK's standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
+ * `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_SNS`, the credential chain), so that the handlers run unchanged
+ * against any endpoint. EC2 calls are retried by the enforcer (with jitter), not again by the SDK.
+ */
+export function clientsFromEnvironment(config: CloudjailConfig): RuntimeClients {
+  return {
+    dynamodb: new DynamoDBClient({}),
+    ec2: new EC2Client({ maxAttempts: 1 }),
+    ...(config.topicArn === undefined ? {} : { sns: new SNSClient({}) }),
+  };
+}
+
+/** Knobs for tests and local tools; production uses the defaults. */
+export interface RuntimeOptions {
+  /** Retry policy of EC2 calls. @default the enforcer's (6 attempts, 100 ms base, full jitter) */
+  readonly retry?: RetryOptions;
+  /** Epoch ms, for the resolver's cache only (handlers pass the invocation time explicitly). @default Date.now */
+  readonly clock?: () => number;
+  /** Uniform in [0, 1), for bantime.rndtime. @default Math.random */
+  readonly random?: () => number;
+  /** @default a Powertools Logger, service "cloudjail" */
+  readonly logger?: Logger;
+  /** @default Powertools Metrics in namespace METRICS_NAMESPACE */
+  readonly metrics?: Metrics;
+  /** @default SNS when the configuration names a topic, else silent */
+  readonly notifier?: Notifier;
+  /**
+   * Seconds after which an `enforcing` claim or a lease without an entry is taken to belong to a writer that
+   * died. Must exceed the responder's timeout. @default 900 (Lambda's longest timeout)
+   */
+  readonly claimGraceSeconds?: number;
+}
+
+/** Everything a handler needs, built once per cold start. */
+export interface Runtime {
+  readonly config: CloudjailConfig;
+  readonly tableName: string;
+  readonly store: CloudjailStore;
+  readonly leases: SlotLeases;
+  readonly enforcer: Ec2NaclEnforcer;
+  readonly resolver: NaclResolver;
+  readonly bans: BanService;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly random: () => number;
+  readonly claimGraceSeconds: number;
+  /** A fresh per-invocation slot allocator (it caches NACL entries and leases for one invocation only). */
+  newAllocator(): SlotAllocator;
+}
+
+/** Wires the adapters together. */
+export function createRuntime(
+  environment: RuntimeEnvironment,
+  clients: RuntimeClients,
+  options: RuntimeOptions = {},
+): Runtime {
+  const { config, tableName } = environment;
+  const documents = createDocumentClient(clients.dynamodb);
+  const store = new CloudjailStore(documents, tableName);
+  const leases = new SlotLeases(documents, tableName);
+  const enforcer = new Ec2NaclEnforcer(clients.ec2, {
+    ...options.retry,
+    reservedRuleRange: config.nacl.reservedRuleRange,
+  });
+  const resolver = new NaclResolver(clients.ec2, {
+    ...options.retry,
+    settings: config.nacl,
+    now: options.clock ?? Date.now,
+  });
+  const notifier =
+    options.notifier ??
+    (config.topicArn !== undefined && clients.sns !== undefined
+      ? new SnsNotifier(clients.sns, config.topicArn)
+      : SILENT_NOTIFIER);
+  return {
+    config,
+    tableName,
+    store,
+    leases,
+    enforcer,
+    resolver,
+    bans: new BanService(store, leases, enforcer),
+    notifier,
+    logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
+    metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
+    random: options.random ?? Math.random,
+    claimGraceSeconds: options.claimGraceSeconds ?? 900,
+    newAllocator: () => new SlotAllocator(leases, enforcer, config.nacl),
+  };
+}
+
+/** The runtime of a Lambda: environment read once at cold start; a missing or bad variable fails the start. */
+export function runtimeFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Runtime {
+  const environment = readRuntimeEnvironment(env);
+  return createRuntime(environment, clientsFromEnvironment(environment.config));
+}

@@ -1,0 +1,10 @@
+import { runtimeFromEnvironment } from "./runtime";
+import { unban } from "./unban";
+
+/**
+ * Lambda entry of the unbanner (EventBridge schedule). The environment is read once at cold start; the clock once
+ * per invocation.
+ */
+const runtime = runtimeFromEnvironment();
+
+export const handler = async (_event: unknown) => unban(runtime, Date.now());
