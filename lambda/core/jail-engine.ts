@@ -1,3 +1,4 @@
+import { BanExpiryQueue } from "./ban-expiry-queue";
 import { addFailures, banSeconds, type FailureWindow, ignoreSet, PERMANENT } from "./policy";
 import type { CloudjailConfig, JailConfig } from "./types";
 
@@ -58,6 +59,7 @@ export class JailEngine {
   private readonly history = new Map<string, number>();
   private readonly statuses = new Map<string, JailStatus>();
   private readonly blocksAllJails: boolean;
+  private readonly expiries = new BanExpiryQueue();
 
   constructor(
     config: CloudjailConfig,
@@ -91,25 +93,22 @@ export class JailEngine {
 
   /** Emits the unbans due at or before `now` (in the order they fall due) and moves the engine's clock. */
   advance(now: number): BanEvent[] {
-    const due: Array<{ status: JailStatus; ban: ActiveBan }> = [];
-    for (const status of this.statuses.values()) {
-      for (const ban of status.banned.values()) {
-        if (ban.until !== null && ban.until <= now) due.push({ status, ban });
-      }
-    }
-    due.sort((a, b) => (a.ban.until ?? 0) - (b.ban.until ?? 0));
-    const events = due.map(({ status, ban }): BanEvent => {
-      status.banned.delete(ban.ip);
-      return {
+    const events: BanEvent[] = [];
+    for (const due of this.expiries.takeDue(now)) {
+      const status = this.statusOf(due.jail);
+      const ban = status.banned.get(due.ip);
+      if (!ban || ban.until !== due.until) continue;
+      status.banned.delete(due.ip);
+      events.push({
         action: "unban",
-        jail: status.jail,
-        ip: ban.ip,
-        at: ban.until ?? now,
+        jail: due.jail,
+        ip: due.ip,
+        at: due.until,
         until: null,
         failures: 0,
         banCount: ban.banCount,
-      };
-    });
+      });
+    }
     return events;
   }
 
@@ -158,6 +157,7 @@ export class JailEngine {
     const status = this.statusOf(jail.name);
     status.bans++;
     status.banned.set(ip, { ip, at, until, banCount });
+    if (until !== null) this.expiries.add({ until, jail: jail.name, ip });
     return { action: "ban", jail: jail.name, ip, at, until, failures, banCount };
   }
 
