@@ -1,5 +1,5 @@
 import type { NetworkAclEntry } from "@aws-sdk/client-ec2";
-import { cidrText, parseCidr } from "../../lambda/core/ip";
+import { cidrText, type IpFamily, parseCidr } from "../../lambda/core/ip";
 import { Ec2ApiError } from "./ec2-api-error";
 
 /** Protocol names EC2 also accepts, mapped to the numbers it stores. */
@@ -76,4 +76,51 @@ function missing(parameter: string): never {
 
 function invalid(message: string): never {
   throw new Ec2ApiError("InvalidParameterValue", message);
+}
+
+/** Entries of one NACL keyed by `entryKey(egress, ruleNumber)`. */
+export type EntryMap = Map<string, NetworkAclEntry>;
+
+/** The key that makes (rule number, direction) unique in a NACL, across both address families. */
+export function entryKey(egress: boolean, ruleNumber: number): string {
+  return `${egress ? "egress" : "ingress"}:${ruleNumber}`;
+}
+
+/** Address family of an entry. */
+export function entryFamily(stored: NetworkAclEntry): IpFamily {
+  return stored.Ipv6CidrBlock !== undefined ? "ipv6" : "ipv4";
+}
+
+/** An entry of all traffic, as AWS creates its default rules. */
+export function entry(
+  ruleNumber: number,
+  egress: boolean,
+  action: "allow" | "deny",
+  block: { CidrBlock: string } | { Ipv6CidrBlock: string },
+): NetworkAclEntry {
+  return { RuleNumber: ruleNumber, Egress: egress, Protocol: "-1", RuleAction: action, ...block };
+}
+
+/** EC2's error for a missing entry. */
+export function entryNotFound(naclId: string, egress: boolean, ruleNumber: number): Ec2ApiError {
+  return new Ec2ApiError(
+    "InvalidNetworkAclEntry.NotFound",
+    `No ${egress ? "egress" : "ingress"} entry with rule number ${ruleNumber} exists for network ACL '${naclId}'.`,
+  );
+}
+
+/** Entries of one direction and address family: what the quota counts. */
+export function countFamily(entries: EntryMap, egress: boolean, family: IpFamily): number {
+  let count = 0;
+  for (const stored of entries.values()) {
+    if ((stored.Egress ?? false) === egress && entryFamily(stored) === family) count += 1;
+  }
+  return count;
+}
+
+/** Copies of the entries, sorted as DescribeNetworkAcls lists them: ingress first, then by rule number. */
+export function sortedEntries(entries: EntryMap): NetworkAclEntry[] {
+  return [...entries.values()]
+    .map((stored) => structuredClone(stored))
+    .sort((a, b) => Number(a.Egress) - Number(b.Egress) || (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0));
 }

@@ -14,7 +14,29 @@ import type {
 } from "@aws-sdk/client-ec2";
 import { cidrText, type IpFamily, parseCidr } from "../../lambda/core/ip";
 import { Ec2ApiError } from "./ec2-api-error";
-import { normalizeEntry } from "./nacl-entry-rules";
+import { filtersMatch, paginate } from "./ec2-describe";
+import { CallGate, EC2_ACTIONS, type Ec2Action } from "./ec2-faults";
+import {
+  countFamily,
+  type EntryMap,
+  entry,
+  entryFamily,
+  entryKey,
+  entryNotFound,
+  normalizeEntry,
+  sortedEntries,
+} from "./nacl-entry-rules";
+import type {
+  InstanceSpec,
+  InstanceState,
+  NaclModelOptions,
+  NaclSpec,
+  NaclState,
+  SubnetSpec,
+  SubnetState,
+  VpcSpec,
+  VpcState,
+} from "./nacl-model-types";
 
 /**
  * A stateful model of EC2 network ACLs that enforces the rules AWS enforces, so that tests (through
@@ -24,117 +46,18 @@ import { normalizeEntry } from "./nacl-entry-rules";
  * stale reads on demand. It also models VPCs, subnets (one NACL each) and instances (one subnet each).
  */
 
-/** The EC2 actions the model answers. */
-export type Ec2Action =
-  | "CreateNetworkAclEntry"
-  | "ReplaceNetworkAclEntry"
-  | "DeleteNetworkAclEntry"
-  | "DescribeNetworkAcls"
-  | "DescribeInstances"
-  | "DescribeSubnets";
-
-export const EC2_ACTIONS: readonly Ec2Action[] = [
-  "CreateNetworkAclEntry",
-  "ReplaceNetworkAclEntry",
-  "DeleteNetworkAclEntry",
-  "DescribeNetworkAcls",
-  "DescribeInstances",
-  "DescribeSubnets",
-];
+export type { Ec2Action } from "./ec2-faults";
+export { EC2_ACTIONS } from "./ec2-faults";
 
 /** Rule numbers AWS gives the `*` default deny entries in API answers (they cannot be changed or removed). */
 export const DEFAULT_DENY_RULE = { ipv4: 32767, ipv6: 32768 } as const;
 
-export interface NaclModelOptions {
-  /**
-   * Entries allowed per NACL, per direction, per address family, the default `*` deny entry included
-   * (AWS: 20 by default, 40 at most).
-   * @default 20
-   */
-  readonly quota?: number;
-  /** Seed of the random generator behind probabilistic throttling. @default 1 */
-  readonly seed?: number;
-  /** Account id reported as `OwnerId`. @default "123456789012" */
-  readonly accountId?: string;
-}
-
-export interface VpcSpec {
-  readonly vpcId?: string;
-  readonly cidrBlock: string;
-  /** When set, default NACLs also get the IPv6 allow (101) and `*` deny entries, as AWS adds them. */
-  readonly ipv6CidrBlock?: string;
-}
-
-export interface NaclSpec {
-  readonly naclId?: string;
-  readonly vpcId: string;
-  /** User entries present before cloudjail runs (validated like API calls, but not counted or throttled). */
-  readonly entries?: readonly NetworkAclEntry[];
-}
-
-export interface SubnetSpec {
-  readonly subnetId?: string;
-  readonly vpcId: string;
-  readonly cidrBlock: string;
-  /** The subnet's NACL. @default the VPC's default NACL */
-  readonly naclId?: string;
-  /** @default "us-east-1a" */
-  readonly availabilityZone?: string;
-}
-
-export interface InstanceSpec {
-  readonly instanceId?: string;
-  readonly subnetId: string;
-  readonly privateIpAddress?: string;
-}
-
-interface VpcState {
-  readonly vpcId: string;
-  readonly cidrBlock: string;
-  readonly ipv6CidrBlock?: string;
-  readonly defaultNaclId: string;
-}
-
-interface NaclState {
-  readonly naclId: string;
-  readonly vpcId: string;
-  readonly isDefault: boolean;
-  /** Keyed by `entryKey(egress, ruleNumber)`. */
-  entries: Map<string, NetworkAclEntry>;
-}
-
-interface SubnetState {
-  readonly subnetId: string;
-  readonly vpcId: string;
-  readonly cidrBlock: string;
-  readonly availabilityZone: string;
-  naclId: string;
-  associationId: string;
-}
-
-interface InstanceState {
-  readonly instanceId: string;
-  readonly subnetId: string;
-  readonly privateIpAddress: string;
-}
-
-type EntryMap = Map<string, NetworkAclEntry>;
-
-const entryKey = (egress: boolean, ruleNumber: number): string =>
-  `${egress ? "egress" : "ingress"}:${ruleNumber}`;
-
-/** Address family of an entry. */
-export function entryFamily(entry: NetworkAclEntry): IpFamily {
-  return entry.Ipv6CidrBlock !== undefined ? "ipv6" : "ipv4";
-}
+export { entryFamily } from "./nacl-entry-rules";
+export type { InstanceSpec, NaclModelOptions, NaclSpec, SubnetSpec, VpcSpec } from "./nacl-model-types";
 
 export class NaclModel {
   /** Entries per NACL, direction and address family, default rule included. */
   readonly quota: number;
-  /** API calls received per action, throttled ones included. */
-  readonly calls: Record<Ec2Action, number>;
-  /** How many calls were answered with `RequestLimitExceeded`. */
-  throttledCalls = 0;
 
   private readonly accountId: string;
   private readonly vpcs = new Map<string, VpcState>();
@@ -142,10 +65,7 @@ export class NaclModel {
   private readonly subnets = new Map<string, SubnetState>();
   private readonly instances = new Map<string, InstanceState>();
   private nextId = 1;
-  private randomState: number;
-  private throttleCount = 0;
-  private throttleProbability = 0;
-  private throttledActions: ReadonlySet<Ec2Action> = new Set(EC2_ACTIONS);
+  private readonly gate: CallGate;
   private staleLag = 0;
   private staleReadsLeft = 0;
   private staleSnapshot = new Map<string, EntryMap>();
@@ -154,8 +74,7 @@ export class NaclModel {
     this.quota = options.quota ?? 20;
     if (!Number.isInteger(this.quota) || this.quota < 1) throw new Error(`quota must be a positive integer`);
     this.accountId = options.accountId ?? "123456789012";
-    this.randomState = (options.seed ?? 1) >>> 0;
-    this.calls = Object.fromEntries(EC2_ACTIONS.map((action) => [action, 0])) as Record<Ec2Action, number>;
+    this.gate = new CallGate(options.seed ?? 1);
   }
 
   // ---- topology (set-up, not API calls) ----
@@ -248,6 +167,16 @@ export class NaclModel {
     return [...this.nacls.keys()];
   }
 
+  /** API calls received per action, throttled ones included. */
+  get calls(): Readonly<Record<Ec2Action, number>> {
+    return this.gate.calls;
+  }
+
+  /** How many calls were answered with `RequestLimitExceeded`. */
+  get throttledCalls(): number {
+    return this.gate.throttledCalls;
+  }
+
   /** Total API calls received, throttled ones included. */
   totalCalls(): number {
     return EC2_ACTIONS.reduce((sum, action) => sum + this.calls[action], 0);
@@ -257,14 +186,12 @@ export class NaclModel {
 
   /** The next `count` calls (of `actions`, default all) fail with `RequestLimitExceeded`. */
   throttleNext(count: number, actions: readonly Ec2Action[] = EC2_ACTIONS): void {
-    this.throttleCount = count;
-    this.throttledActions = new Set(actions);
+    this.gate.throttleNext(count, actions);
   }
 
   /** Each call (of `actions`) fails with `RequestLimitExceeded` with this probability, drawn from the seeded RNG. */
   throttleRandomly(probability: number, actions: readonly Ec2Action[] = EC2_ACTIONS): void {
-    this.throttleProbability = probability;
-    this.throttledActions = new Set(actions);
+    this.gate.throttleRandomly(probability, actions);
   }
 
   /**
@@ -279,7 +206,7 @@ export class NaclModel {
   // ---- EC2 API ----
 
   createNetworkAclEntry(input: CreateNetworkAclEntryRequest): Record<string, never> {
-    this.admit("CreateNetworkAclEntry");
+    this.gate.admit("CreateNetworkAclEntry");
     const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
     const stored = normalizeEntry(input);
     const key = entryKey(stored.Egress ?? false, stored.RuleNumber ?? 0);
@@ -296,7 +223,7 @@ export class NaclModel {
   }
 
   replaceNetworkAclEntry(input: ReplaceNetworkAclEntryRequest): Record<string, never> {
-    this.admit("ReplaceNetworkAclEntry");
+    this.gate.admit("ReplaceNetworkAclEntry");
     const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
     const stored = normalizeEntry(input);
     const key = entryKey(stored.Egress ?? false, stored.RuleNumber ?? 0);
@@ -309,7 +236,7 @@ export class NaclModel {
   }
 
   deleteNetworkAclEntry(input: DeleteNetworkAclEntryRequest): Record<string, never> {
-    this.admit("DeleteNetworkAclEntry");
+    this.gate.admit("DeleteNetworkAclEntry");
     if (input.Egress === undefined)
       throw new Ec2ApiError("MissingParameter", "The request must contain the parameter egress");
     const nacl = this.naclForWrite(input.NetworkAclId, input.RuleNumber);
@@ -321,7 +248,7 @@ export class NaclModel {
   }
 
   describeNetworkAcls(input: DescribeNetworkAclsRequest = {}): DescribeNetworkAclsResult {
-    this.admit("DescribeNetworkAcls");
+    this.gate.admit("DescribeNetworkAcls");
     for (const naclId of input.NetworkAclIds ?? []) this.naclOf(naclId);
     const stale = this.staleReadsLeft > 0;
     if (stale) this.staleReadsLeft -= 1;
@@ -339,7 +266,7 @@ export class NaclModel {
   }
 
   describeInstances(input: DescribeInstancesRequest = {}): DescribeInstancesResult {
-    this.admit("DescribeInstances");
+    this.gate.admit("DescribeInstances");
     for (const instanceId of input.InstanceIds ?? []) {
       if (!this.instances.has(instanceId)) {
         throw new Ec2ApiError("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
@@ -375,7 +302,7 @@ export class NaclModel {
   }
 
   describeSubnets(input: DescribeSubnetsRequest = {}): DescribeSubnetsResult {
-    this.admit("DescribeSubnets");
+    this.gate.admit("DescribeSubnets");
     for (const subnetId of input.SubnetIds ?? []) {
       if (!this.subnets.has(subnetId)) {
         throw new Ec2ApiError("InvalidSubnetID.NotFound", `The subnet ID '${subnetId}' does not exist`);
@@ -402,17 +329,6 @@ export class NaclModel {
   }
 
   // ---- internals ----
-
-  private admit(action: Ec2Action): void {
-    this.calls[action] += 1;
-    if (!this.throttledActions.has(action)) return;
-    const throttled =
-      this.throttleCount > 0 || (this.throttleProbability > 0 && this.random() < this.throttleProbability);
-    if (!throttled) return;
-    if (this.throttleCount > 0) this.throttleCount -= 1;
-    this.throttledCalls += 1;
-    throw new Ec2ApiError("RequestLimitExceeded", "Request limit exceeded.");
-  }
 
   private naclForWrite(naclId: string | undefined, ruleNumber: number | undefined): NaclState {
     if (naclId === undefined)
@@ -531,83 +447,4 @@ export class NaclModel {
     const id = `${prefix}-${(this.nextId++).toString(16).padStart(17, "0")}`;
     return id;
   }
-
-  /** mulberry32: small, seeded, good enough to decide which calls are throttled. */
-  private random(): number {
-    this.randomState = (this.randomState + 0x6d2b79f5) >>> 0;
-    let t = this.randomState;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
-
-function entry(
-  ruleNumber: number,
-  egress: boolean,
-  action: "allow" | "deny",
-  block: { CidrBlock: string } | { Ipv6CidrBlock: string },
-): NetworkAclEntry {
-  return { RuleNumber: ruleNumber, Egress: egress, Protocol: "-1", RuleAction: action, ...block };
-}
-
-function entryNotFound(naclId: string, egress: boolean, ruleNumber: number): Ec2ApiError {
-  return new Ec2ApiError(
-    "InvalidNetworkAclEntry.NotFound",
-    `No ${egress ? "egress" : "ingress"} entry with rule number ${ruleNumber} exists for network ACL '${naclId}'.`,
-  );
-}
-
-function countFamily(entries: EntryMap, egress: boolean, family: IpFamily): number {
-  let count = 0;
-  for (const stored of entries.values()) {
-    if ((stored.Egress ?? false) === egress && entryFamily(stored) === family) count += 1;
-  }
-  return count;
-}
-
-function sortedEntries(entries: EntryMap): NetworkAclEntry[] {
-  return [...entries.values()]
-    .map((stored) => structuredClone(stored))
-    .sort((a, b) => Number(a.Egress) - Number(b.Egress) || (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0));
-}
-
-/** EC2 filter semantics: every filter must match; within a filter, any value; `*` and `?` are wildcards. */
-function filtersMatch(filters: readonly Filter[], fields: Record<string, readonly string[]>): boolean {
-  return filters.every((filter) => {
-    const name = filter.Name ?? "";
-    const actual = fields[name];
-    if (actual === undefined)
-      throw new Ec2ApiError("InvalidParameterValue", `The filter '${name}' is invalid`);
-    return (filter.Values ?? []).some((pattern) => actual.some((value) => wildcard(pattern).test(value)));
-  });
-}
-
-function wildcard(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`);
-}
-
-/** EC2-style pagination: MaxResults 5-1000, an opaque NextToken. */
-function paginate<T>(items: readonly T[], maxResults: number | undefined, nextToken: string | undefined) {
-  if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
-    throw new Ec2ApiError(
-      "InvalidParameterValue",
-      `Value ( ${maxResults} ) for parameter maxResults is invalid.`,
-    );
-  }
-  let start = 0;
-  if (nextToken !== undefined) {
-    const decoded = /^offset:(\d+)$/.exec(Buffer.from(nextToken, "base64url").toString("utf8"));
-    if (!decoded) throw new Ec2ApiError("InvalidParameterValue", "The token is invalid.");
-    start = Number(decoded[1]);
-  }
-  const end = maxResults === undefined ? items.length : Math.min(items.length, start + maxResults);
-  return {
-    page: items.slice(start, end),
-    nextToken: end < items.length ? Buffer.from(`offset:${end}`).toString("base64url") : undefined,
-  };
 }

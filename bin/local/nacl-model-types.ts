@@ -1,0 +1,77 @@
+import type { NetworkAclEntry } from "@aws-sdk/client-ec2";
+import type { EntryMap } from "./nacl-entry-rules";
+
+/** Options, topology specs and internal state of the local NACL model (`bin/local/nacl-model.ts`). */
+
+export interface NaclModelOptions {
+  /**
+   * Entries allowed per NACL, per direction, per address family, the default `*` deny entry included
+   * (AWS: 20 by default, 40 at most).
+   * @default 20
+   */
+  readonly quota?: number;
+  /** Seed of the random generator behind probabilistic throttling. @default 1 */
+  readonly seed?: number;
+  /** Account id reported as `OwnerId`. @default "123456789012" */
+  readonly accountId?: string;
+}
+
+export interface VpcSpec {
+  readonly vpcId?: string;
+  readonly cidrBlock: string;
+  /** When set, default NACLs also get the IPv6 allow (101) and `*` deny entries, as AWS adds them. */
+  readonly ipv6CidrBlock?: string;
+}
+
+export interface NaclSpec {
+  readonly naclId?: string;
+  readonly vpcId: string;
+  /** User entries present before cloudjail runs (validated like API calls, but not counted or throttled). */
+  readonly entries?: readonly NetworkAclEntry[];
+}
+
+export interface SubnetSpec {
+  readonly subnetId?: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  /** The subnet's NACL. @default the VPC's default NACL */
+  readonly naclId?: string;
+  /** @default "us-east-1a" */
+  readonly availabilityZone?: string;
+}
+
+export interface InstanceSpec {
+  readonly instanceId?: string;
+  readonly subnetId: string;
+  readonly privateIpAddress?: string;
+}
+
+export interface VpcState {
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly ipv6CidrBlock?: string;
+  readonly defaultNaclId: string;
+}
+
+export interface NaclState {
+  readonly naclId: string;
+  readonly vpcId: string;
+  readonly isDefault: boolean;
+  /** Keyed by `entryKey(egress, ruleNumber)`. */
+  entries: EntryMap;
+}
+
+export interface SubnetState {
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone: string;
+  naclId: string;
+  associationId: string;
+}
+
+export interface InstanceState {
+  readonly instanceId: string;
+  readonly subnetId: string;
+  readonly privateIpAddress: string;
+}
