@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { CLOUDJAIL_BIN } from "./peers/ip-counts";
@@ -90,6 +90,10 @@ function main(): number {
   console.log(
     `peer: sshg-parser from sshguard ${peers.sshguardVersion}; node ${process.version}; ${ROUNDS} rounds`,
   );
+  const load = () => loadavg()[0]?.toFixed(1);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${load()} at start (shared: the ratio is fairer than rates)`,
+  );
 
   const ours: Run[] = [];
   const theirs: Run[] = [];
@@ -115,6 +119,8 @@ function main(): number {
   console.log(
     `ratio: ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? "MET" : "BELOW TARGET"}; goal 10x)`,
   );
+  console.log(`load average at end: ${load()}`);
+  console.log(`load average at end: ${load()}`);
   if (peak > 0) console.log(`test-filter peak RSS on ${LINES} lines: ${peak.toFixed(0)} MB`);
 
   if (process.env.BENCH_BIG === "1") {
