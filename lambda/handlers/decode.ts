@@ -7,7 +7,8 @@ import { z } from "zod";
  */
 
 const logEventSchema = z.object({
-  id: z.string().min(1),
+  // Control messages carry an event with an empty id; data events are checked below.
+  id: z.string(),
   timestamp: z.number().int().nonnegative(),
   message: z.string(),
 });
@@ -67,6 +68,10 @@ export function decodeLogsEvent(event: unknown): LogsPayload {
   const payload = payloadSchema.safeParse(value);
   if (!payload.success)
     throw new PayloadError(`payload has an unexpected shape (${firstIssue(payload.error)})`);
+  if (payload.data.messageType === "DATA_MESSAGE") {
+    const index = payload.data.logEvents.findIndex((logEvent) => logEvent.id.length === 0);
+    if (index !== -1) throw new PayloadError(`logEvents.${index}.id is empty: events cannot be counted once`);
+  }
   return payload.data;
 }
 

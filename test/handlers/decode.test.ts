@@ -33,7 +33,13 @@ describe("decoding a CloudWatch Logs subscription event", () => {
   });
 
   it("recognises the control message CloudWatch Logs sends when a subscription is created", () => {
-    const control = { ...payload, messageType: "CONTROL_MESSAGE" as const, logEvents: [] };
+    const control = {
+      ...payload,
+      messageType: "CONTROL_MESSAGE" as const,
+      logEvents: [
+        { id: "", timestamp: 1, message: "CWL CONTROL MESSAGE: Checking health of destination Lambda." },
+      ],
+    };
     expect(isControlMessage(decodeLogsEvent(encodeLogsEvent(control)))).toBe(true);
     expect(isControlMessage(payload)).toBe(false);
   });
@@ -55,6 +61,13 @@ describe("decoding a CloudWatch Logs subscription event", () => {
     const broken = { ...payload, logEvents: [{ id: "1", timestamp: "yesterday", message: "x" }] };
     expect(() => decodeLogsEvent(eventWithData(gzipSync(JSON.stringify(broken))))).toThrow(
       /logEvents\.0\.timestamp/,
+    );
+  });
+
+  it("refuses data events without an id, since they could not be counted once", () => {
+    const anonymous = { ...payload, logEvents: [{ id: "", timestamp: 1, message: "x" }] };
+    expect(() => decodeLogsEvent(eventWithData(gzipSync(JSON.stringify(anonymous))))).toThrow(
+      /logEvents\.0\.id is empty/,
     );
   });
 
