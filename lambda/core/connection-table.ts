@@ -9,8 +9,11 @@ export interface Connection {
   ip: string | undefined;
   /** Failed attempts counted for this connection. */
   counted: number;
-  /** A precursor (e.g. `Invalid user`) was counted and its confirming line (`Failed password`) has not come. */
-  open: boolean;
+  /**
+   * The counted attempt waiting for its confirming line (`Failed password`): opened by a precursor
+   * (`Invalid user`) or a refused credential (`PAM: Authentication failure`); `none` when there is none.
+   */
+  open: "none" | "precursor" | "credential";
   /** A line ended the connection: the next counted line of this pid starts a new one. */
   closed: boolean;
   /** At most one counted failure waiting for the address. */
@@ -59,5 +62,5 @@ export class ConnectionTable {
 }
 
 function newConnection(): Connection {
-  return { ip: undefined, counted: 0, open: false, closed: false, pending: undefined, lastSeen: undefined };
+  return { ip: undefined, counted: 0, open: "none", closed: false, pending: undefined, lastSeen: undefined };
 }

@@ -176,7 +176,7 @@ class SshdDetector implements Detector {
     if (
       line === undefined ||
       !isSshdProgram(line.program) ||
-      !matchSshdMessage(text, line.messageStart, end, this.mask, match)
+      !matchSshdMessage(text, line.messageStart, end, match)
     ) {
       stats.missed++;
       return NONE;
@@ -206,8 +206,8 @@ class SshdDetector implements Detector {
   }
 
   /**
-   * One failed attempt counts once: a precursor (`Invalid user`, PAM failure) and the `Failed ...` line
-   * confirming it are one attempt; a summary (`maximum authentication attempts exceeded`, `Connection closed
+   * One failed attempt counts once: a precursor (`Invalid user`) or a refused credential (`PAM: Authentication
+   * failure`) and the `Failed ...` line confirming it are one attempt; a summary (`maximum authentication attempts exceeded`, `Connection closed
    * by authenticating user`) counts only for a connection that has counted nothing; an IP-less line waits for
    * a later line of the same pid to name the address.
    */
@@ -242,9 +242,10 @@ class SshdDetector implements Detector {
       if (address !== undefined) counted = withAddress(failure, address);
       else if (connection.pending === undefined) connection.pending = failure;
     }
+    if (pattern.nextRound && connection.open === "credential") connection.open = "none";
     if (pattern.closes) {
       connection.closed = true;
-      connection.open = false;
+      connection.open = "none";
     }
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
     return counted === undefined ? NONE : [counted];
@@ -254,13 +255,18 @@ class SshdDetector implements Detector {
   private countsForConnection(connection: Connection, pattern: SshdPattern): boolean {
     switch (pattern.role) {
       case "precursor": {
-        const counts = !connection.open;
-        connection.open = true;
+        if (connection.open !== "none") return false;
+        connection.open = "precursor";
+        return true;
+      }
+      case "credential": {
+        const counts = connection.open === "none";
+        connection.open = "credential";
         return counts;
       }
       case "attempt": {
-        const counts = !connection.open;
-        connection.open = false;
+        const counts = connection.open === "none";
+        connection.open = "none";
         return counts;
       }
       case "summary":

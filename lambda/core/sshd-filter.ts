@@ -1,4 +1,4 @@
-import { FAMILY_BIT, SSHD, type SshdPattern } from "./sshd-patterns";
+import { SSHD, type SshdPattern } from "./sshd-patterns";
 
 /**
  * Recognises sshd's own messages (OpenSSH 6.x-10.x, PAM) by their fixed leading words and finds the
@@ -37,16 +37,10 @@ const SPACE = 32;
 const MAX_IP = 45;
 
 /**
- * Matches the sshd message `text[start, end)` (after the syslog prefix, trailing whitespace removed).
- * `mask` is the mode's family mask (it decides between two readings of one line). Fills `out`.
+ * Matches the sshd message `text[start, end)` (after the syslog prefix, trailing whitespace removed), whatever
+ * the mode: the caller decides whether the pattern counts. Fills `out`.
  */
-export function matchSshdMessage(
-  text: string,
-  start: number,
-  end: number,
-  mask: number,
-  out: SshdMatch,
-): boolean {
+export function matchSshdMessage(text: string, start: number, end: number, out: SshdMatch): boolean {
   let position = start;
   // sshd's log level words for error() and fatal(); PAM's own messages follow "error: PAM: ".
   if (text.startsWith("error: ", position) || text.startsWith("fatal: ", position)) position += 7;
@@ -83,17 +77,14 @@ export function matchSshdMessage(
       );
     case 68: // D
       if (text.startsWith("Disconnecting", position)) return disconnecting(text, position + 13, end, out);
-      if (text.startsWith("Disconnected from ", position))
-        return closedBy(text, position + 18, end, mask, out);
+      if (text.startsWith("Disconnected from ", position)) return closedBy(text, position + 18, end, out);
       return (
         text.startsWith("Did not receive identification string from ", position) &&
         ipAfter(text, position + 44, end, SSHD.noIdentification, out)
       );
     case 67: // C
-      if (text.startsWith("Connection closed by ", position))
-        return closedBy(text, position + 21, end, 0, out);
-      if (text.startsWith("Connection reset by ", position))
-        return closedBy(text, position + 20, end, 0, out);
+      if (text.startsWith("Connection closed by ", position)) return closedBy(text, position + 21, end, out);
+      if (text.startsWith("Connection reset by ", position)) return closedBy(text, position + 20, end, out);
       return (
         text.startsWith("Connection from ", position) &&
         ipAfter(text, position + 16, end, SSHD.connectionFrom, out)
@@ -102,7 +93,7 @@ export function matchSshdMessage(
       return text.startsWith("pam_", position) && pamModuleFailure(text, position + 4, end, out);
     case 80: // P
       if (text.startsWith("PAM: ", position)) return pamFailure(text, position + 5, end, out);
-      return false;
+      return text.startsWith("Postponed ", position) && out.set(SSHD.postponed);
     case 65: // A
       if (text.startsWith("Accepted ", position)) return out.set(SSHD.accepted);
       return pamFailure(text, position, end, out);
@@ -254,10 +245,10 @@ function disconnecting(text: string, start: number, end: number, out: SshdMatch)
 
 /**
  * `Connection closed by` / `Connection reset by` / `Disconnected from`, then `[(authenticating|invalid|) user
- * <user> ]<IP>[ port <N>][ [preauth]]`. Before authentication (`[preauth]`) it is a ddos failure, and
- * `Disconnected from (authenticating|invalid) user` also an extra one; otherwise it only ends the connection.
+ * <user> ]<IP>[ port <N>][ [preauth]]`. Before authentication (`[preauth]`) it is a ddos failure when the client
+ * never named a user, an extra one (abandoned authentication) when it did; otherwise it only ends the connection.
  */
-function closedBy(text: string, start: number, end: number, userFormMask: number, out: SshdMatch): boolean {
+function closedBy(text: string, start: number, end: number, out: SshdMatch): boolean {
   const tail = withoutSuffix(text, start, end, " [preauth]");
   const preauth = tail !== end;
   const port = portBefore(text, start, tail);
@@ -276,9 +267,13 @@ function closedBy(text: string, start: number, end: number, userFormMask: number
   else if (text.startsWith("user ", start))
     return out.set(SSHD.connectionEnded, ipStart, ipEnd, start + 5, ipStart - 1);
   if (userStart === -1 || userStart > ipStart - 1) return false;
-  if (!preauth) return out.set(SSHD.connectionEnded, ipStart, ipEnd, userStart, ipStart - 1);
-  const pattern = (userFormMask & FAMILY_BIT.extra) !== 0 ? SSHD.disconnectedPreauthUser : SSHD.closedPreauth;
-  return out.set(pattern, ipStart, ipEnd, userStart, ipStart - 1);
+  return out.set(
+    preauth ? SSHD.closedPreauthUser : SSHD.connectionEnded,
+    ipStart,
+    ipEnd,
+    userStart,
+    ipStart - 1,
+  );
 }
 
 /**
@@ -289,16 +284,16 @@ function pamModuleFailure(text: string, start: number, end: number, out: SshdMat
   const service = text.indexOf("(sshd:auth): authentication failure;", start);
   if (service === -1 || service - start > 20) return false;
   const rhost = text.indexOf(" rhost=", service + 36);
-  if (rhost === -1 || rhost >= end) return out.set(SSHD.pamAuthFailure);
+  if (rhost === -1 || rhost >= end) return out.set(SSHD.pamModuleFailure);
   const hostStart = rhost + 7;
   let hostEnd = text.indexOf(" ", hostStart);
   if (hostEnd === -1 || hostEnd > end) hostEnd = end;
   const user = text.indexOf(" user=", hostEnd);
   const userStart = user === -1 || user >= end ? -1 : user + 6;
   if (hostEnd - hostStart > MAX_IP || addressEnd(text, hostStart, hostEnd) !== hostEnd) {
-    return out.set(SSHD.pamAuthFailure, -1, -1, userStart, userStart === -1 ? -1 : end);
+    return out.set(SSHD.pamModuleFailure, -1, -1, userStart, userStart === -1 ? -1 : end);
   }
-  return out.set(SSHD.pamAuthFailure, hostStart, hostEnd, userStart, userStart === -1 ? -1 : end);
+  return out.set(SSHD.pamModuleFailure, hostStart, hostEnd, userStart, userStart === -1 ? -1 : end);
 }
 
 /**

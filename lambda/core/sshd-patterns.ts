@@ -2,14 +2,17 @@ import type { SshdMode } from "./types";
 
 /**
  * What a recognised sshd message means for counting attempts of one connection (one sshd process):
- * - `precursor`: starts an attempt that a later line of the same attempt may confirm (`Invalid user`,
- *   pam_unix `authentication failure`, `kex_exchange_identification`); counts unless an attempt is open.
- * - `attempt`: one attempt (`Failed password`); counts unless it confirms an open precursor.
+ * - `precursor`: starts an attempt that a later line of the same connection confirms (`Invalid user`,
+ *   `kex_exchange_identification`); counts unless an attempt is open.
+ * - `credential`: a credential was refused (`PAM: Authentication failure`); counts unless an attempt is open
+ *   (an open precursor is the same attempt). sshd confirms it with `Failed ...`, or for keyboard-interactive
+ *   sometimes only starts the next round (`Postponed ...`).
+ * - `attempt`: one attempt (`Failed password`); counts unless it confirms an open attempt.
  * - `summary`: sums up the connection (`maximum authentication attempts exceeded`, `Connection closed by
  *   authenticating user ... [preauth]`); counts only when the connection has counted nothing yet.
  * - `helper`: never a failure; tells the connection's address or that it logged in or ended.
  */
-export type PatternRole = "precursor" | "attempt" | "summary" | "helper";
+export type PatternRole = "precursor" | "credential" | "attempt" | "summary" | "helper";
 
 /** One message family of our sshd filter. */
 export interface SshdPattern {
@@ -24,13 +27,15 @@ export interface SshdPattern {
   readonly correlated: boolean;
   /** The line is the first of a new connection: whatever the pid did before is over. */
   readonly opens: boolean;
+  /** A new keyboard-interactive round starts: a refused credential without its `Failed` line is over. */
+  readonly nextRound: boolean;
 }
 
 function pattern(
   id: string,
   family: SshdPattern["family"],
   role: PatternRole,
-  flags: { closes?: boolean; correlated?: boolean; opens?: boolean } = {},
+  flags: { closes?: boolean; correlated?: boolean; opens?: boolean; nextRound?: boolean } = {},
 ): SshdPattern {
   return {
     id,
@@ -39,6 +44,7 @@ function pattern(
     closes: flags.closes ?? false,
     correlated: flags.correlated ?? true,
     opens: flags.opens ?? false,
+    nextRound: flags.nextRound ?? false,
   };
 }
 
@@ -48,8 +54,7 @@ export const SSHD = {
   invalidUser: pattern("sshd.invalid-user", "normal", "precursor"),
   userNotAllowed: pattern("sshd.user-not-allowed", "normal", "precursor"),
   rootLoginRefused: pattern("sshd.root-login-refused", "normal", "precursor"),
-  pamAuthFailure: pattern("sshd.pam-auth-failure", "normal", "precursor"),
-  pamFailure: pattern("sshd.pam-failure", "normal", "precursor"),
+  pamFailure: pattern("sshd.pam-failure", "normal", "credential"),
   refusedConnect: pattern("sshd.refused-connect", "normal", "attempt", { closes: true }),
   maxAuthAttempts: pattern("sshd.max-auth-attempts", "normal", "summary"),
   tooManyAuthFailures: pattern("sshd.too-many-auth-failures", "normal", "summary", { closes: true }),
@@ -63,14 +68,22 @@ export const SSHD = {
   noIdentification: pattern("sshd.no-identification", "ddos", "attempt", { closes: true }),
   timeoutPreauth: pattern("sshd.timeout-preauth", "ddos", "summary", { closes: true }),
   listenerTimeout: pattern("sshd.timeout-preauth", "ddos", "attempt", { correlated: false }),
+  /** Closed before authentication by a client that never named a user. */
   closedPreauth: pattern("sshd.closed-preauth", "ddos", "summary", { closes: true }),
 
   unableToNegotiate: pattern("sshd.unable-to-negotiate", "extra", "attempt", { closes: true }),
   noMatchingAlgorithm: pattern("sshd.no-matching-algorithm", "extra", "precursor"),
   noAuthMethods: pattern("sshd.no-auth-methods", "extra", "summary"),
-  disconnectedPreauthUser: pattern("sshd.disconnected-preauth-user", "extra", "summary", { closes: true }),
+  /** Closed before authentication by a client that named a user and offered nothing acceptable. */
+  closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", { closes: true }),
 
   accepted: pattern("sshd.accepted", "normal", "helper"),
+  postponed: pattern("sshd.postponed", "normal", "helper", { nextRound: true }),
+  /**
+   * pam_unix's `authentication failure; ... rhost=`: for keyboard-interactive PAM runs in a child process
+   * whose pid is not the connection's, and sshd writes its own line for the same refusal (fail2ban: nofail).
+   */
+  pamModuleFailure: pattern("sshd.pam-module-failure", "normal", "helper"),
   /** `Failed publickey` / `Failed hostbased` (fail2ban's `publickey = nofail`) and `Failed none` (a probe). */
   failedNoCount: pattern("sshd.failed-nocount", "normal", "helper"),
   connectionFrom: pattern("sshd.connection-from", "normal", "helper", { opens: true }),

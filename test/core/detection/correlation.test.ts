@@ -72,12 +72,45 @@ describe("one failed attempt counts once", () => {
 
   it("keeps connections of different sshd processes apart", () => {
     const lines = [
-      secure(1, PAM("192.0.2.5")),
-      secure(2, PAM("192.0.2.6")),
-      secure(2, "Failed password for root from 192.0.2.6 port 8 ssh2"),
-      secure(1, "Failed password for root from 192.0.2.5 port 9 ssh2"),
+      secure(1, "Invalid user a from 192.0.2.5 port 9"),
+      secure(2, "Invalid user b from 192.0.2.6 port 8"),
+      secure(2, "Failed password for invalid user b from 192.0.2.6 port 8 ssh2"),
+      secure(1, "Failed password for invalid user a from 192.0.2.5 port 9 ssh2"),
     ];
     expect(detect(lines).ips).toEqual(["192.0.2.5", "192.0.2.6"]);
+  });
+
+  it("counts keyboard-interactive rounds: a refused answer followed by the next round is one attempt", () => {
+    // Real OpenSSH 9.2 order (test/fixtures/sshd/kbd-interactive.secure.log); pam_unix runs in a child pid.
+    const lines = [
+      secure(31, PAM("192.0.2.11", "alice")),
+      secure(30, "error: PAM: Authentication failure for alice from 192.0.2.11"),
+      secure(30, "Postponed keyboard-interactive for alice from 192.0.2.11 port 4 ssh2 [preauth]"),
+      secure(32, PAM("192.0.2.11", "alice")),
+      secure(30, "error: PAM: Authentication failure for alice from 192.0.2.11"),
+      secure(30, "Failed keyboard-interactive/pam for alice from 192.0.2.11 port 4 ssh2"),
+      secure(30, "Postponed keyboard-interactive for alice from 192.0.2.11 port 4 ssh2 [preauth]"),
+      secure(30, "error: PAM: Authentication failure for alice from 192.0.2.11"),
+      secure(30, "Failed keyboard-interactive/pam for alice from 192.0.2.11 port 4 ssh2"),
+      secure(
+        30,
+        "error: maximum authentication attempts exceeded for alice from 192.0.2.11 port 4 ssh2 [preauth]",
+      ),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.11", "192.0.2.11", "192.0.2.11"]);
+  });
+
+  it("does not end an invalid user's attempt at the first keyboard-interactive round", () => {
+    const lines = [
+      secure(33, "Invalid user nobody from 192.0.2.12 port 5"),
+      secure(
+        33,
+        "Postponed keyboard-interactive for invalid user nobody from 192.0.2.12 port 5 ssh2 [preauth]",
+      ),
+      secure(33, "error: PAM: Authentication failure for illegal user nobody from 192.0.2.12"),
+      secure(33, "Failed keyboard-interactive/pam for invalid user nobody from 192.0.2.12 port 5 ssh2"),
+    ];
+    expect(detect(lines).ips).toEqual(["192.0.2.12"]);
   });
 
   it("counts the summary line when it is all the connection wrote", () => {

@@ -35,8 +35,6 @@ const FAMILIES: ReadonlyArray<(u: string) => string> = [
   (u) => `error: PAM: Authentication failure for illegal user ${u} from ${REAL}`,
   (u) =>
     `error: PAM: User not known to the underlying authentication module for illegal user ${u} from ${REAL}`,
-  (u) =>
-    `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${REAL}  user=${u}`,
   (u) => `Disconnecting invalid user ${u} ${REAL} port 5555: Too many authentication failures [preauth]`,
   (u) => `Connection closed by invalid user ${u} ${REAL} port 5555 [preauth]`,
   (u) => `Connection reset by authenticating user ${u} ${REAL} port 5555 [preauth]`,
@@ -49,6 +47,18 @@ describe("user-name injection", () => {
     expect(detect([secure(1, `Invalid user x from ${DECOY} port 22 from ${REAL} port 5555`)]).ips).toEqual([
       REAL,
     ]);
+  });
+
+  it("takes the pid's address from pam_unix's rhost, never from the user name written after it", () => {
+    for (const user of EVIL_USERS) {
+      const pam = `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${REAL}  user=${user}`;
+      // An old-style summary line without an address takes the one of its sshd process.
+      const lines = [
+        secure(77, pam),
+        secure(77, "Disconnecting: Too many authentication failures for root [preauth]"),
+      ];
+      expect(detect(lines).ips, pam).toEqual([REAL]);
+    }
   });
 
   FAMILIES.forEach((family, index) => {
