@@ -173,7 +173,7 @@ function recordingMetrics(recorder: Recorder): Metrics {
     recorder.metrics.set(name, values);
     return metrics;
   });
-  vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => {});
+  vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => metrics);
   return metrics;
 }
 
