@@ -24,6 +24,8 @@ interface Run {
   readonly seconds: number;
   /** Peak resident set size in MB, when GNU time is installed. */
   readonly peakRssMb?: number;
+  /** User + system CPU seconds of the process (GNU time): less skewed than wall time on a busy shared machine. */
+  readonly cpuSeconds?: number;
   readonly outputLines: number;
 }
 
@@ -44,7 +46,7 @@ function generate(args: readonly string[]): string {
 function timeProcess(command: string, args: readonly string[], stdinFile?: string): Run {
   const rssFile = join(tmpdir(), `cloudjail-bench-rss-${process.pid}`);
   const useTime = existsSync(GNU_TIME);
-  const argv = useTime ? ["-f", "%M", "-o", rssFile, command, ...args] : [...args];
+  const argv = useTime ? ["-f", "%M %U %S", "-o", rssFile, command, ...args] : [...args];
   const input = stdinFile ? openSync(stdinFile, "r") : "ignore";
   const started = performance.now();
   const result = spawnSync(useTime ? GNU_TIME : command, argv, {
@@ -58,9 +60,9 @@ function timeProcess(command: string, args: readonly string[], stdinFile?: strin
     throw new Error(`${command} exited ${result.status}: ${result.stderr.slice(0, 400)}`);
   const outputLines = result.stdout.length === 0 ? 0 : result.stdout.split("\n").length - 1;
   if (!useTime) return { seconds, outputLines };
-  const peakRssMb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop()) / 1024;
+  const [rssKb, user, system] = (readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "").split(" ");
   rmSync(rssFile, { force: true });
-  return { seconds, peakRssMb, outputLines };
+  return { seconds, peakRssMb: Number(rssKb) / 1024, cpuSeconds: Number(user) + Number(system), outputLines };
 }
 
 const cloudjail = (log: string) =>
@@ -102,7 +104,10 @@ function main(): number {
     for (const who of order) {
       const run = who === "cloudjail" ? cloudjail(log) : sshguard(peers, log);
       (who === "cloudjail" ? ours : theirs).push(run);
-      const rss = run.peakRssMb === undefined ? "" : `, peak RSS ${run.peakRssMb.toFixed(0)} MB`;
+      const rss =
+        run.peakRssMb === undefined
+          ? ""
+          : `, CPU ${run.cpuSeconds?.toFixed(2)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`;
       console.log(
         `round ${round} ${who.padEnd(9)} ${run.seconds.toFixed(2)} s = ${Math.round(LINES / run.seconds)} lines/s` +
           ` (${run.outputLines} output lines${rss})`,
@@ -112,6 +117,14 @@ function main(): number {
   const oursRate = LINES / median(ours.map((run) => run.seconds));
   const theirsRate = LINES / median(theirs.map((run) => run.seconds));
   const ratio = oursRate / theirsRate;
+  if (ours[0]?.cpuSeconds !== undefined) {
+    const oursCpu = LINES / median(ours.map((run) => run.cpuSeconds ?? 0));
+    const theirsCpu = LINES / median(theirs.map((run) => run.cpuSeconds ?? 0));
+    console.log(
+      `median per CPU second: cloudjail ${Math.round(oursCpu)} lines/s, sshg-parser ${Math.round(theirsCpu)} ` +
+        `lines/s, ratio ${(oursCpu / theirsCpu).toFixed(2)}x`,
+    );
+  }
   const peak = Math.max(...ours.map((run) => run.peakRssMb ?? 0));
   console.log(
     `median: cloudjail test-filter ${Math.round(oursRate)} lines/s, sshg-parser ${Math.round(theirsRate)} lines/s`,
