@@ -1,7 +1,12 @@
 import { Command, CommanderError } from "commander";
+import { registerBan } from "./cli/ban";
+import { registerBanned } from "./cli/banned";
+import { registerDemo } from "./cli/demo";
 import { EXIT, UsageError } from "./cli/errors";
 import { registerReplay } from "./cli/replay";
+import { registerStatus } from "./cli/status";
 import { registerTestFilter } from "./cli/test-filter";
+import { registerUnban } from "./cli/unban";
 
 const program = new Command("cloudjail")
   .description("fail2ban for AWS fleets: test filters and replay logs locally, operate a deployed stack")
@@ -11,7 +16,15 @@ const program = new Command("cloudjail")
   .showHelpAfterError("(run with --help for usage)");
 
 // Each command lives in bin/cli/<name>.ts and registers itself here.
-const registrations: Array<(program: Command) => void> = [registerTestFilter, registerReplay];
+const registrations: Array<(program: Command) => void> = [
+  registerTestFilter,
+  registerReplay,
+  registerStatus,
+  registerBanned,
+  registerBan,
+  registerUnban,
+  registerDemo,
+];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -30,7 +30,8 @@ export function createAwsClients(options: AwsOptions): AwsClients {
   };
   const cloudFormation = new CloudFormationClient(config);
   const dynamoDb = new DynamoDBClient(config);
-  const ec2 = new EC2Client(config);
+  // The NACL enforcer retries EC2 calls itself, with jitter: the SDK must not multiply its attempts.
+  const ec2 = new EC2Client({ ...config, maxAttempts: 1 });
   return {
     cloudFormation,
     dynamoDb,
