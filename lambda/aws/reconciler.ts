@@ -125,7 +125,10 @@ export class Reconciler {
       // Leases whose number holds no entry.
       for (const lease of leaseAt.values()) {
         const record = await this.currentRecord(active, lease);
-        if (record?.ban?.banId === lease.banId && young(lease)) continue;
+        const ban = record?.ban;
+        // A young lease of an active ban that does not list it yet is a placement in flight: leave it. A lease
+        // the ban lists lost its entry: free it, the ban is placed again below.
+        if (ban?.banId === lease.banId && ban.entries[naclId] !== lease.ruleNumber && young(lease)) continue;
         if (await leases.release(naclId, lease.ruleNumber, lease.banId)) counts.releasedLeases++;
       }
     }
