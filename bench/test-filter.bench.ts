@@ -133,7 +133,6 @@ function main(): number {
     `ratio: ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? "MET" : "BELOW TARGET"}; goal 10x)`,
   );
   console.log(`load average at end: ${load()}`);
-  console.log(`load average at end: ${load()}`);
   if (peak > 0) console.log(`test-filter peak RSS on ${LINES} lines: ${peak.toFixed(0)} MB`);
 
   if (process.env.BENCH_BIG === "1") {
