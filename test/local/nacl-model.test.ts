@@ -10,6 +10,7 @@ import {
   ReplaceNetworkAclEntryCommand,
 } from "@aws-sdk/client-ec2";
 import type { AwsClientStub } from "aws-sdk-client-mock";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
@@ -279,5 +280,68 @@ describe("NaclModel topology", () => {
     expect(described?.Entries?.filter((entry) => !entry.Egress).map((entry) => entry.RuleNumber)).toEqual([
       100, 200, 32767, 32768,
     ]);
+  });
+});
+
+describe("NaclModel under any sequence of writes", () => {
+  it("keeps numbers unique, the default rules in place and every family within the quota", () => {
+    const write = fc.record({
+      kind: fc.constantFrom("create", "create", "replace", "delete"),
+      ruleNumber: fc.integer({ min: 0, max: 12 }),
+      egress: fc.boolean(),
+      ipv6: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(write, { maxLength: 100 }), (writes) => {
+        const fresh = new NaclModel({ quota: 4 });
+        const id = fresh.addNacl({
+          vpcId: fresh.addVpc({ cidrBlock: "10.0.0.0/16", ipv6CidrBlock: "2001:db8::/56" }),
+        });
+        for (const { kind, ruleNumber, egress, ipv6 } of writes) {
+          const before = fresh.entriesOf(id);
+          const taken = before.some((entry) => entry.RuleNumber === ruleNumber && entry.Egress === egress);
+          const family = ipv6 ? "ipv6" : "ipv4";
+          const full = fresh.countEntries(id, egress, family) >= 4;
+          const block = ipv6
+            ? { Ipv6CidrBlock: `2001:db8::${ruleNumber}/128` }
+            : { CidrBlock: `203.0.113.${ruleNumber}/32` };
+          const input = {
+            NetworkAclId: id,
+            RuleNumber: ruleNumber,
+            Egress: egress,
+            Protocol: "-1",
+            RuleAction: "deny" as const,
+            ...block,
+          };
+          let outcome = "ok";
+          try {
+            if (kind === "create") fresh.createNetworkAclEntry(input);
+            else if (kind === "replace") fresh.replaceNetworkAclEntry(input);
+            else fresh.deleteNetworkAclEntry({ NetworkAclId: id, RuleNumber: ruleNumber, Egress: egress });
+          } catch (error) {
+            outcome = (error as Error).name;
+          }
+          const held = before.find((entry) => entry.RuleNumber === ruleNumber && entry.Egress === egress);
+          const familyChanges = held !== undefined && (held.Ipv6CidrBlock !== undefined) !== ipv6;
+          let expected = "ok";
+          if (ruleNumber < 1) expected = "InvalidParameterValue";
+          else if (kind === "create" && taken) expected = "NetworkAclEntryAlreadyExists";
+          else if (kind === "create" && full) expected = "NetworkAclEntryLimitExceeded";
+          else if (kind !== "create" && !taken) expected = "InvalidNetworkAclEntry.NotFound";
+          else if (kind === "replace" && familyChanges && full) expected = "NetworkAclEntryLimitExceeded";
+          expect(outcome, `${kind} ${ruleNumber} ${egress ? "egress" : "ingress"} ${family}`).toBe(expected);
+          const after = fresh.entriesOf(id);
+          const keys = after.map((entry) => `${entry.Egress}:${entry.RuleNumber}`);
+          expect(new Set(keys).size).toBe(keys.length);
+          for (const direction of [false, true]) {
+            expect(fresh.countEntries(id, direction, "ipv4")).toBeLessThanOrEqual(4);
+            expect(fresh.countEntries(id, direction, "ipv6")).toBeLessThanOrEqual(4);
+            expect(keys).toContain(`${direction}:32767`);
+            expect(keys).toContain(`${direction}:32768`);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
