@@ -60,6 +60,7 @@ export class JailEngine {
   private readonly statuses = new Map<string, JailStatus>();
   private readonly blocksAllJails: boolean;
   private readonly expiries = new BanExpiryQueue();
+  private readonly ignoreDecisions = new Map<string, Map<string, boolean>>();
 
   constructor(
     config: CloudjailConfig,
@@ -119,7 +120,7 @@ export class JailEngine {
       throw new Error(`jail "${jailName}" is not enabled; enabled jails: ${this.jailNames.join(", ")}`);
     const events = this.advance(at);
     const status = this.statusOf(jailName);
-    if (ignoreSet(jail).has(ip)) {
+    if (this.ignores(jail, ip)) {
       status.ignoredFailures++;
       return events;
     }
@@ -167,7 +168,7 @@ export class JailEngine {
     for (const recidive of this.recidiveJails) {
       if (recidive.name === ban.jail) continue;
       const status = this.statusOf(recidive.name);
-      if (ignoreSet(recidive).has(ban.ip)) {
+      if (this.ignores(recidive, ban.ip)) {
         status.ignoredFailures++;
         continue;
       }
@@ -186,6 +187,21 @@ export class JailEngine {
       events.push(this.ban(recidive, ban.ip, ban.at, window.length));
     }
     return events;
+  }
+
+  /** ignoreip, remembered per address: parsing an address costs more than the rest of a failure. */
+  private ignores(jail: JailConfig, ip: string): boolean {
+    let known = this.ignoreDecisions.get(jail.name);
+    if (!known) {
+      known = new Map();
+      this.ignoreDecisions.set(jail.name, known);
+    }
+    let ignored = known.get(ip);
+    if (ignored === undefined) {
+      ignored = ignoreSet(jail).has(ip);
+      known.set(ip, ignored);
+    }
+    return ignored;
   }
 
   private statusOf(jail: string): JailStatus {
