@@ -125,7 +125,7 @@ describe("the unbanner", () => {
       logsEvent(attackLines(late, 5, T0 + 600_000), { logStream: world.instanceId, batch: 2 }),
       T0 + 600_000,
     );
-    expect(second.pending.sort()).toEqual(late);
+    expect([...second.pending].sort()).toEqual(late);
     const pendingRecord = await runtime.store.getRecord("198.51.100.3");
     expect(pendingRecord?.ban?.state).toBe("pending");
     expect(Object.values(pendingRecord?.ban?.pending ?? {})[0]).toMatch(/quota of 4 ipv4 entries/);
@@ -133,8 +133,8 @@ describe("the unbanner", () => {
 
     const { runtime: unbanner, recorder } = world.runtime();
     const summary = await unban(unbanner, T0 + HOUR);
-    expect(summary.unbanned.sort()).toEqual(first);
-    expect(summary.reconcile.reapplied.sort()).toEqual(late);
+    expect([...summary.unbanned].sort()).toEqual(first);
+    expect([...summary.reconcile.reapplied].sort()).toEqual(late);
     expect(summary.reconcile.pending).toEqual([]);
     expect(recorder.metricSum(METRIC.pendingBans)).toBe(0);
     expect((await activeBans(unbanner)).size).toBe(2);
