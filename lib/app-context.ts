@@ -25,15 +25,16 @@ export const DEFAULT_CONFIG_PATH = "config/jail.local";
 export type ConfigLoader = (path: string) => { config: CloudjailConfig; warnings: readonly string[] };
 
 /**
- * The stack's properties from context. `cloudjail:vpcIds` / `cloudjail:naclIds`, when set, replace the
- * configuration file's own lists.
+ * The stack's properties from context. `cloudjail:vpcIds` / `cloudjail:naclIds`, when set and not empty, replace
+ * the configuration file's own lists (`vpc_ids` / `nacl_ids` in its [cloudjail] section).
  */
 export function stackPropsFromContext(scope: Construct, loadConfig: ConfigLoader): CloudjailStackProps {
   const read = (key: string): unknown => scope.node.tryGetContext(key);
   const configPath = stringOf(read(CONTEXT.config), CONTEXT.config) ?? DEFAULT_CONFIG_PATH;
   const { config: loaded, warnings } = loadConfig(configPath);
-  const vpcIds = listOf(read(CONTEXT.vpcIds), CONTEXT.vpcIds);
-  const naclIds = listOf(read(CONTEXT.naclIds), CONTEXT.naclIds);
+  // An empty list in cdk.json means "not set here": the configuration file's [cloudjail] section may name them.
+  const vpcIds = nonEmpty(listOf(read(CONTEXT.vpcIds), CONTEXT.vpcIds));
+  const naclIds = nonEmpty(listOf(read(CONTEXT.naclIds), CONTEXT.naclIds));
   const config: CloudjailConfig = {
     ...loaded,
     nacl: { ...loaded.nacl, vpcIds: vpcIds ?? loaded.nacl.vpcIds, naclIds: naclIds ?? loaded.nacl.naclIds },
@@ -67,6 +68,10 @@ function listOf(value: unknown, key: string): string[] | undefined {
       .filter((item) => item !== "");
   }
   throw new CloudjailSettingsError(`context "${key}" must be a list, e.g. ["a", "b"] or "a,b"`);
+}
+
+function nonEmpty(list: string[] | undefined): string[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list;
 }
 
 function stringOf(value: unknown, key: string): string | undefined {

@@ -19,7 +19,8 @@ export const FILTER_PATTERN_MAX_LENGTH = 1024;
 /**
  * Failed authentication (passwords, PAM, unknown, disallowed and refused users), the summaries sshd writes when it
  * gives up on a client, and the lines that tie an attempt to its connection and address (`Connection from`,
- * `Connection closed by`, `Accepted`), which the detector needs to attribute and not double-count attempts.
+ * `Connection closed by`, `Postponed`, `Accepted`), which the detector needs to attribute attempts and to tell
+ * one attempt from the next.
  */
 const NORMAL_TERMS = [
   "Failed",
@@ -44,6 +45,8 @@ const NORMAL_TERMS = [
   "Connection closed by",
   "Connection reset by",
   "Connection from",
+  "connection from",
+  "Postponed",
   "Accepted",
 ];
 

@@ -34,7 +34,8 @@ function checkProtectedNetwork(config: CloudjailConfig): void {
   if (vpcIds.length === 0 && naclIds.length === 0) {
     throw new CloudjailSettingsError(
       'the list of protected VPCs is empty: set cdk.json context "cloudjail:vpcIds" to the VPCs to protect ' +
-        '(e.g. ["vpc-0123456789abcdef0"]), or "cloudjail:naclIds" to the network ACLs cloudjail may write to',
+        '(e.g. ["vpc-0123456789abcdef0"]) or "cloudjail:naclIds" to the network ACLs cloudjail may write to ' +
+        "(or vpc_ids / nacl_ids in the [cloudjail] section of jail.local)",
     );
   }
   for (const id of vpcIds) {

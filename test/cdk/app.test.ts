@@ -124,9 +124,12 @@ describe("reading cdk.json context", () => {
     expect(props.userRuleNumbers).toEqual([100, 200]);
   });
 
-  it("lets context VPC ids replace the configuration file's, and keeps the file's otherwise", () => {
+  it("lets context VPC ids replace the configuration file's, and keeps the file's when unset or empty", () => {
     expect(propsFrom({ [CONTEXT.vpcIds]: VPC }).config.nacl.vpcIds).toEqual([VPC]);
     expect(propsFrom({}).config.nacl.vpcIds).toEqual(["vpc-0aaaaaaaaaaaaaaaa"]);
+    expect(propsFrom({ [CONTEXT.vpcIds]: [], [CONTEXT.naclIds]: [] }).config.nacl.vpcIds).toEqual([
+      "vpc-0aaaaaaaaaaaaaaaa",
+    ]);
   });
 
   it("reads the alert e-mail, log groups, retention and switches", () => {
