@@ -50,7 +50,7 @@ export function registerDemo(program: Command): void {
       const write = (text: string) => {
         process.stdout.write(text);
       };
-      for (const warning of loaded.warnings) process.stderr.write(`cloudjail: ${loaded.path}: ${warning}\n`);
+      for (const warning of loaded.warnings) process.stderr.write(`cloudjail: ${warning}\n`);
       write(
         header(
           live ? "standard input (live)" : path.relative(process.cwd(), logName) || logName,

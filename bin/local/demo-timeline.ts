@@ -91,23 +91,23 @@ export function formatNaclTables(
     const inbound = entries
       .filter((entry) => !entry.Egress)
       .sort((a, b) => (a.RuleNumber ?? 0) - (b.RuleNumber ?? 0));
-    parts.push(`Network ACL ${naclId} (${vpcId}, simulated), inbound rules:\n`);
     parts.push(
-      formatTable(
-        [
-          { heading: "Rule", align: "right" },
-          { heading: "Action" },
-          { heading: "Source" },
-          { heading: "Ports" },
-        ],
-        inbound.map((entry) => [
-          entry.RuleNumber !== undefined && entry.RuleNumber >= 32767 ? "*" : String(entry.RuleNumber),
-          (entry.RuleAction ?? "?").toUpperCase(),
-          entry.CidrBlock ?? entry.Ipv6CidrBlock ?? "?",
-          portsText(entry),
-        ]),
-        "no inbound rules",
-      ),
+      `Network ACL ${naclId} (${vpcId}, simulated), inbound rules:\n` +
+        formatTable(
+          [
+            { heading: "Rule", align: "right" },
+            { heading: "Action" },
+            { heading: "Source" },
+            { heading: "Ports" },
+          ],
+          inbound.map((entry) => [
+            entry.RuleNumber !== undefined && entry.RuleNumber >= 32767 ? "*" : String(entry.RuleNumber),
+            (entry.RuleAction ?? "?").toUpperCase(),
+            entry.CidrBlock ?? entry.Ipv6CidrBlock ?? "?",
+            portsText(entry),
+          ]),
+          "no inbound rules",
+        ),
     );
   }
   return parts.join("\n");
