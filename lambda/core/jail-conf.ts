@@ -111,10 +111,16 @@ export function lookup(document: IniDocument, section: IniSection, key: string):
  * Only the options cloudjail uses are expanded, so references into files cloudjail does not read (paths-*.conf)
  * in ignored options do no harm.
  */
-export function interpolated(document: IniDocument, section: IniSection, key: string): IniEntry | undefined {
+export function interpolated(
+  document: IniDocument,
+  section: IniSection,
+  key: string,
+  /** Leave references to undefined options as written (fail2ban's `%(__prefix_line)s` in a failregex). */
+  keepUndefined = false,
+): IniEntry | undefined {
   const entry = lookup(document, section, key);
   if (!entry) return undefined;
-  return { ...entry, value: expand(document, section, entry, entry.value, 0) };
+  return { ...entry, value: expand(document, section, entry, entry.value, 0, keepUndefined) };
 }
 
 function expand(
@@ -123,6 +129,7 @@ function expand(
   origin: IniEntry,
   value: string,
   depth: number,
+  keepUndefined: boolean,
 ): string {
   if (depth > MAX_INTERPOLATION_DEPTH) {
     throw new ConfigError(
@@ -138,10 +145,11 @@ function expand(
       ? document.defaults.entries.get(reference.slice("known/".length))
       : lookup(document, section, reference);
     if (!target) {
+      if (keepUndefined) return match;
       throw new ConfigError(
         `${document.fileName}:${origin.line}: "${origin.key}" refers to %(${name})s, which is not defined in [${section.name}] or [DEFAULT]`,
       );
     }
-    return expand(document, section, origin, target.value, depth + 1);
+    return expand(document, section, origin, target.value, depth + 1, keepUndefined);
   });
 }

@@ -45,6 +45,9 @@ const NOT_JAILS: Readonly<Record<string, string>> = {
   init: "[Init] belongs in a filter or action file, not in jail.local: it is ignored",
 };
 
+/** Options holding patterns: fail2ban's own references in them (`%(__prefix_line)s`) are left to the detector. */
+const PATTERN_OPTIONS = new Set(["failregex", "ignoreregex"]);
+
 /** The jail options cloudjail reads. */
 const JAIL_OPTIONS = new Set([
   "enabled",
@@ -130,7 +133,7 @@ function hasCloudFilter(document: IniDocument, section: IniSection): boolean {
   try {
     const filter = interpolated(document, section, "filter");
     const name = filter ? parseFilterReference(filter.value).name : section.name.toLowerCase();
-    const failregex = interpolated(document, section, "failregex");
+    const failregex = interpolated(document, section, "failregex", true);
     return filterKind(name, (failregex?.value.trim() ?? "") !== "") !== undefined;
   } catch {
     return true;
@@ -179,7 +182,7 @@ function checkOptionNames(document: IniDocument, section: IniSection, warnings: 
 function readJailSettings(document: IniDocument, section: IniSection, warnings: Warnings): JailSettings {
   const stock = stockJailSettings(section.name);
   const value = <T>(key: string, parse: (text: string) => T): T | undefined => {
-    const entry = interpolated(document, section, key);
+    const entry = interpolated(document, section, key, PATTERN_OPTIONS.has(key));
     if (!entry) return undefined;
     // The jail.conf values fail2ban ships for this jail beat [DEFAULT], as when jail.conf is read before jail.local.
     if (!section.entries.has(key) && stockHas(stock, key)) return undefined;

@@ -102,10 +102,10 @@ export function resolveJail(name: string, settings: JailSettings, locate: Locate
     return { unsupported: reason };
   }
   if (filter === "custom") {
-    const missing = failregex.find((pattern) => !pattern.includes("<HOST>"));
+    const missing = failregex.find((pattern) => !/<(?:HOST|ADDR|IP4|IP6)>/.test(pattern));
     if (missing !== undefined) {
       throw new ConfigError(
-        `${locate("failregex")}: failregex "${missing}" has no <HOST>: each pattern must capture the address with <HOST>`,
+        `${locate("failregex")}: failregex "${missing}" has no <HOST>: each pattern must capture the address with <HOST> (or <ADDR>, <IP4>, <IP6>)`,
       );
     }
   }

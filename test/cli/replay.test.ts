@@ -231,6 +231,33 @@ describe("cloudjail replay over real captured sshd logs", () => {
     expect(events.map((event) => event.ip)).toEqual(["127.0.1.4", "127.0.3.250"]);
   });
 
+  it("runs a custom failregex jail with its own detector beside sshd", async () => {
+    const config = seedWith("custom.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+      "[sshd] \nenabled = true":
+        "[sshd]\nenabled = true\nmaxretry = 10\n\n[invalid-users]\nenabled = true\nfailregex = ^%(__prefix_line)sInvalid user \\S+ from <HOST> port \\d+$",
+    });
+    const { events, err } = await replay(SECURE, { config, json: true });
+    // Only 127.0.3.250 tried two unknown user names; sshd's own jail needs 10 failures here.
+    expect(events.map((event) => [event.jail, event.ip, event.failures])).toEqual([
+      ["invalid-users", "127.0.3.250", 2],
+    ]);
+    expect(err).toMatch(/invalid-users\s+1 bans of 1 addresses/);
+    expect(err).toMatch(/sshd\s+0 bans of 0 addresses, 0 still banned at the end; failures counted 13/);
+  });
+
+  it("with --jail, shows one jail only", async () => {
+    const config = seedWith("two-jails.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 2",
+      "[sshd] \nenabled = true":
+        "[sshd]\nenabled = true\n\n[invalid-users]\nenabled = true\nfailregex = ^Invalid user \\S+ from <HOST>",
+    });
+    const { events } = await replay(SECURE, { config, json: true, jail: "invalid-users" });
+    expect(events.map((event) => event.jail)).toEqual(["invalid-users"]);
+  });
+
   it("reads the JSON form of the configuration", async () => {
     const path = join(scratch, "config.json");
     writeFileSync(

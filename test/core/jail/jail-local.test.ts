@@ -278,3 +278,18 @@ describe("the [cloudjail] section", () => {
     expect(() => parse("[cloudjail]\nvpc_ids = vpc-xyz\n")).toThrow(/not a VPC id/);
   });
 });
+
+describe("custom failregex", () => {
+  it("leaves fail2ban's %(__prefix_line)s to the detector instead of failing on it", () => {
+    const text =
+      "[invalid-users]\nenabled = true\nfailregex = ^%(__prefix_line)sInvalid user \\S+ from <HOST>\n";
+    expect(jail(text, "invalid-users").failregex).toEqual([
+      "^%(__prefix_line)sInvalid user \\S+ from <HOST>",
+    ]);
+  });
+
+  it("accepts <ADDR>, <IP4> and <IP6> as the address tag", () => {
+    const text = "[a]\nenabled = true\nfailregex = ^x <ADDR>$\n  ^y <IP4>$\n  ^z <IP6>$\n";
+    expect(jail(text, "a").failregex).toHaveLength(3);
+  });
+});
