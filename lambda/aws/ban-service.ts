@@ -115,6 +115,11 @@ export class BanService {
         if (current?.ban === undefined || !stillOurs) return undefined;
         const entries = { ...current.ban.entries };
         const pending = { ...current.ban.pending };
+        if (current.ban.targets.length === 0) {
+          pending[NO_TARGET] = "no NACL to write to: the configuration names no VPC or NACL that EC2 knows";
+        } else {
+          delete pending[NO_TARGET];
+        }
         for (const { naclId, placement } of placements) {
           if (placement.status === "placed") {
             entries[naclId] = placement.ruleNumber;
@@ -137,13 +142,15 @@ export class BanService {
   /**
    * Takes a recorded ban for enforcement (unbanner retries): a `pending` ban, an `enforced` one missing entries,
    * or an `enforcing` one whose claimant went quiet for `graceSeconds`. `lostEntries` names NACLs whose recorded
-   * entry is gone (they are placed again). Returns the claimed record, or undefined when someone else holds it.
+   * entry is gone (they are placed again); `targets` adds NACLs (for a ban recorded when none was known).
+   * Returns the claimed record, or undefined when someone else holds it.
    */
   async claim(
     record: IpRecord,
     now: number,
     graceSeconds: number,
     lostEntries: readonly string[] = [],
+    targets?: readonly string[],
   ): Promise<IpRecord | undefined> {
     const nowSeconds = Math.floor(now / 1000);
     let claimed = false;
@@ -157,7 +164,13 @@ export class BanService {
         claimed = true;
         const entries = { ...ban.entries };
         for (const naclId of lostEntries) delete entries[naclId];
-        return withBan(current, { ...ban, entries, state: "enforcing", claimedAt: nowSeconds }, now);
+        const retargeted =
+          targets === undefined ? ban.targets : [...new Set([...ban.targets, ...targets])].sort();
+        return withBan(
+          current,
+          { ...ban, entries, targets: retargeted, state: "enforcing", claimedAt: nowSeconds },
+          now,
+        );
       },
       record,
     );
@@ -229,8 +242,13 @@ export function hasEnded(ban: ActiveBan, seconds: number): boolean {
   return ban.endsAt !== null && ban.endsAt <= seconds;
 }
 
+/** Key of `pending` when a ban has no NACL at all to go into (no managed NACL was found). */
+export const NO_TARGET = "*";
+
 function stateOf(targets: readonly string[], entries: Readonly<Record<string, number>>): BanState {
-  return targets.every((naclId) => entries[naclId] !== undefined) ? "enforced" : "pending";
+  return targets.length > 0 && targets.every((naclId) => entries[naclId] !== undefined)
+    ? "enforced"
+    : "pending";
 }
 
 function banRecord(

@@ -143,10 +143,13 @@ export class Reconciler {
         const ruleNumber = ban.entries[naclId];
         return ruleNumber !== undefined && verified.get(naclId)?.get(ruleNumber) === ban.banId;
       };
+      // A ban recorded while no NACL was known goes into every managed NACL.
+      const targets = ban.targets.length > 0 ? ban.targets : managedNacls;
       const lost = Object.keys(ban.entries).filter((naclId) => rulesByNacl.has(naclId) && !holds(naclId));
-      const missing = ban.targets.filter((naclId) => rulesByNacl.has(naclId) && !holds(naclId));
+      const missing = targets.filter((naclId) => rulesByNacl.has(naclId) && !holds(naclId));
       if (missing.length === 0 && lost.length === 0) continue;
-      const claimed = await bans.claim(record, now, this.deps.graceSeconds, lost);
+      const retarget = ban.targets.length > 0 ? undefined : managedNacls;
+      const claimed = await bans.claim(record, now, this.deps.graceSeconds, lost, retarget);
       if (claimed === undefined) continue;
       const enforced = await bans.enforce(claimed, allocator, now);
       if (enforced?.ban === undefined) continue;

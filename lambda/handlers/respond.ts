@@ -227,6 +227,14 @@ async function ban(
   );
   const banningJail = config.jails.find((jail) => jail.name === decision.jail) ?? group.jail;
   const targets = await runtime.resolver.resolve(payload.logStream);
+  if (targets.naclIds.length === 0) {
+    logger.error(
+      "no NACL to ban in: the configuration names no VPC or NACL that EC2 knows; the ban is pending",
+      {
+        ip: group.ip,
+      },
+    );
+  }
   const imposed = await bans.impose(
     {
       ip: group.ip,

@@ -222,6 +222,23 @@ describe("the responder", () => {
     });
   });
 
+  it("records a ban as pending, never silently dropped, when no NACL is known", async () => {
+    world = await createWorld(db, { nacl: { vpcIds: [], naclIds: [] } });
+    const { runtime, recorder } = world.runtime();
+    const summary = await respond(
+      runtime,
+      logsEvent(attackLines([ATTACKER], 5), { logStream: world.instanceId }),
+      T0,
+    );
+    expect(summary.pending).toEqual([ATTACKER]);
+    const ban = (await runtime.store.getRecord(ATTACKER))?.ban;
+    expect(ban?.state).toBe("pending");
+    expect(ban?.pending["*"]).toMatch(/no NACL to write to/);
+    expect(
+      recorder.logs.some((log) => log.level === "error" && log.message.startsWith("no NACL to ban in")),
+    ).toBe(true);
+  });
+
   it("skips the control message CloudWatch Logs sends first", async () => {
     world = await createWorld(db);
     const { runtime, recorder } = world.runtime();

@@ -50,6 +50,8 @@ export interface WorldOptions {
   readonly nacl?: Partial<NaclSettings>;
   readonly quota?: number;
   readonly topicArn?: string;
+  /** Manage only the custom NACL (by id, no VPC lookup) instead of every NACL of the VPC. */
+  readonly onlyCustomNacl?: boolean;
 }
 
 let tables = 0;
@@ -81,7 +83,12 @@ export async function createWorld(db: LocalDynamo, options: WorldOptions = {}): 
   const instanceId = model.addInstance({ subnetId, instanceId: "i-0123456789abcdef0" });
   const config: CloudjailConfig = {
     jails: options.jails ?? [sshdJail()],
-    nacl: { ...DEFAULT_NACL_SETTINGS, vpcIds: [vpcId], quota, ...options.nacl },
+    nacl: {
+      ...DEFAULT_NACL_SETTINGS,
+      ...(options.onlyCustomNacl ? { vpcIds: [], naclIds: [customNacl] } : { vpcIds: [vpcId] }),
+      quota,
+      ...options.nacl,
+    },
     ...(options.topicArn === undefined ? {} : { topicArn: options.topicArn }),
   };
   const userEntries = new Map(
