@@ -289,6 +289,67 @@ describe("cloudjail replay over real captured sshd logs", () => {
   });
 });
 
+/** manifest.json: per captured family, the failures each source really offered, counted on the client side. */
+interface Manifest {
+  readonly families: Record<string, { readonly expected: Record<string, Record<string, number>> }>;
+}
+const MANIFEST: Manifest = JSON.parse(readFileSync(join(ROOT, "test/fixtures/sshd/manifest.json"), "utf8"));
+
+/**
+ * Sources on which detection and the manifest disagree today (a detection question, not a jail one: reported to
+ * the detection engineer). They are left out of both sides so that every other source is still checked.
+ * publickey-refused/normal: `Invalid user nokeyuser from 127.0.7.3` is counted in normal mode by the detector
+ * (as fail2ban's normal mode does), while the manifest counts a publickey-only attempt in extra modes only.
+ */
+const UNDECIDED: Record<string, readonly string[]> = { "publickey-refused/normal": ["127.0.7.3"] };
+
+describe("cloudjail replay over every captured family, against what the clients really did", () => {
+  const cases = Object.keys(MANIFEST.families).flatMap((family) =>
+    ["normal", "aggressive"].flatMap((mode) => [1, 3].map((maxretry) => ({ family, mode, maxretry }))),
+  );
+
+  it.each(cases)(
+    "$family, mode $mode, maxretry $maxretry: bans exactly the sources with maxretry failures",
+    async ({ family, mode, maxretry }) => {
+      const config = seedWith(`${family}-${mode}-${maxretry}.local`, {
+        "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = 103.1.2.3",
+        "findtime  = 300": "findtime  = 1d",
+        "maxretry = 3": `maxretry = ${maxretry}`,
+        "enabled = true": `enabled = true\nmode = ${mode}`,
+      });
+      const undecided = new Set(UNDECIDED[`${family}/${mode}`] ?? []);
+      const expected = Object.entries(MANIFEST.families[family].expected[mode])
+        .filter(([source, failures]) => failures >= maxretry && !undecided.has(source))
+        .map(([source]) => source)
+        .sort();
+      for (const format of ["secure", "auth"]) {
+        const { events } = await replay(join(ROOT, `test/fixtures/sshd/${family}.${format}.log`), {
+          config,
+          json: true,
+        });
+        const bans = only(events, "ban").filter((event) => !undecided.has(String(event.ip)));
+        expect(bans.map((event) => String(event.ip)).sort()).toEqual(expected);
+        expect(bans.every((event) => event.failures === maxretry && event.banCount === 1)).toBe(true);
+      }
+    },
+  );
+
+  it.each(Object.keys(MANIFEST.families))(
+    "%s with the seed's ignoreip (127.0.0.1/8, ::1) bans no one",
+    async (family) => {
+      const config = seedWith(`${family}-seed.local`, {
+        "maxretry = 3": "maxretry = 1",
+        "enabled = true": "enabled = true\nmode = aggressive",
+      });
+      const { events } = await replay(join(ROOT, `test/fixtures/sshd/${family}.secure.log`), {
+        config,
+        json: true,
+      });
+      expect(events).toEqual([]);
+    },
+  );
+});
+
 describe("cloudjail replay usage errors", () => {
   it("rejects an unknown jail, naming the enabled ones", async () => {
     await expect(replay(SECURE, { jail: "nginx" })).rejects.toThrow(
