@@ -5,6 +5,7 @@ export type PendingFailure = Omit<Failure, "ip">;
 
 /** What the detector knows about the connection one sshd process (pid) serves. */
 export interface Connection {
+  readonly pid: number;
   /** The client's canonical address, once a line of this pid carried it. */
   ip: string | undefined;
   /** Failed attempts counted for this connection. */
@@ -23,44 +24,44 @@ export interface Connection {
 }
 
 /**
- * Connections by sshd pid, at most `capacity` of them, so memory stays flat on any input. Two generations
- * instead of a strict LRU list: new and used connections live in `young`; when it is half full it becomes
- * `old` and the previous `old` is dropped with the connections nobody used since. An evicted connection's
- * pending failure is dropped (its address never came).
+ * Connections by sshd pid in a fixed table of `capacity` slots (a power of two) indexed by the pid's low bits:
+ * O(1) without hashing, and memory that stays flat on any input. A new pid takes its slot over; since the
+ * kernel hands out pids in increasing order, the connection it evicts is one `capacity` pids older, long over
+ * in practice. An evicted connection's pending failure is dropped (its address never came).
  */
 export class ConnectionTable {
-  private young = new Map<number, Connection>();
-  private old = new Map<number, Connection>();
+  private readonly slots: Array<Connection | undefined>;
+  private readonly mask: number;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    if (capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new Error("capacity must be a power of two");
+    this.slots = new Array<Connection | undefined>(capacity).fill(undefined);
+    this.mask = capacity - 1;
+  }
 
   /** The connection of `pid`; a fresh one when unknown or when `fresh` is set. */
   get(pid: number, fresh: boolean): Connection {
-    const young = this.young.get(pid);
-    if (young !== undefined && !fresh) return young;
-    let connection = young === undefined ? this.old.get(pid) : undefined;
-    if (connection === undefined || fresh) connection = newConnection();
-    if (young === undefined && this.young.size >= this.capacity / 2) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(pid, connection);
+    const slot = pid & this.mask;
+    const known = this.slots[slot];
+    if (known !== undefined && known.pid === pid && !fresh) return known;
+    const connection = newConnection(pid);
+    this.slots[slot] = connection;
     return connection;
   }
 
-  /** Connections held (each pid counted once even while it is in both generations). */
-  get size(): number {
-    let size = this.young.size;
-    for (const pid of this.old.keys()) if (!this.young.has(pid)) size++;
-    return size;
-  }
-
   clear(): void {
-    this.young.clear();
-    this.old.clear();
+    this.slots.fill(undefined);
   }
 }
 
-function newConnection(): Connection {
-  return { ip: undefined, counted: 0, open: "none", closed: false, pending: undefined, lastSeen: undefined };
+function newConnection(pid: number): Connection {
+  return {
+    pid,
+    ip: undefined,
+    counted: 0,
+    open: "none",
+    closed: false,
+    pending: undefined,
+    lastSeen: undefined,
+  };
 }

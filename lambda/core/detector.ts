@@ -2,7 +2,7 @@ import { type Connection, ConnectionTable, type PendingFailure } from "./connect
 import { type CustomFilter, compileCustomFilter, compileIgnoreRegex } from "./custom-filter";
 import { FilterConfigError } from "./filter-config-error";
 import { canonicalIp } from "./ip";
-import { type LogLine, parseLogLine, StampClock } from "./log-line";
+import { LogLine, parseLogLine, StampClock } from "./log-line";
 import { matchSshdMessage, SshdMatch } from "./sshd-filter";
 import { countsIn, familyMask, type SshdPattern } from "./sshd-patterns";
 import type { Failure, JailConfig } from "./types";
@@ -50,8 +50,8 @@ export interface Detector {
 
 /** Lines longer than this are skipped without any pattern work: sshd's own log buffer holds 1 KiB. */
 export const MAX_LINE_LENGTH = 8192;
-/** sshd processes whose connection state is kept (least recently used evicted). */
-export const MAX_CONNECTIONS = 10_000;
+/** sshd processes whose connection state is kept (a power of two: see ConnectionTable). */
+export const MAX_CONNECTIONS = 1 << 16;
 /** A closed connection's pid seen again after this long is a new connection (pid reuse). */
 const CONNECTION_GAP_MS = 60_000;
 const DISPLAY_TEXT = 300;
@@ -98,8 +98,12 @@ function displayText(text: string, end: number): string {
   return text.slice(0, Math.min(end, DISPLAY_TEXT));
 }
 
-function isSshdProgram(program: string): boolean {
-  return program === "sshd" || program === "sshd-session" || program === "sshd-auth";
+function isSshdProgram(line: LogLine): boolean {
+  return line.isProgram("sshd") || line.isProgram("sshd-session") || line.isProgram("sshd-auth");
+}
+
+function userText(text: string, start: number, end: number): string {
+  return text.slice(start, Math.min(end, start + DISPLAY_USER));
 }
 
 /**
@@ -147,6 +151,8 @@ class SshdDetector implements Detector {
   private readonly match = new SshdMatch();
   private readonly connections = new ConnectionTable(MAX_CONNECTIONS);
   private readonly addresses = new Map<string, string | null>();
+  /** Reused for every line: the hot path allocates nothing for lines that count nothing. */
+  private readonly line = new LogLine();
 
   constructor(
     private readonly mask: number,
@@ -170,12 +176,12 @@ class SshdDetector implements Detector {
       stats.skipped++;
       return NONE;
     }
-    const line = parseLogLine(text);
+    const line = parseLogLine(text, this.line);
     const end = contentEnd(text);
     const match = this.match;
     if (
       line === undefined ||
-      !isSshdProgram(line.program) ||
+      !isSshdProgram(line) ||
       !matchSshdMessage(text, line.messageStart, end, match)
     ) {
       stats.missed++;
@@ -195,7 +201,7 @@ class SshdDetector implements Detector {
     const ip = match.ipStart === -1 ? undefined : this.address(text, match.ipStart, match.ipEnd);
     if (line.pid === undefined || !pattern.correlated) {
       if (!counts || ip === undefined) return NONE;
-      return [withAddress(this.pending(text, end, line, pattern, context), ip)];
+      return [this.failure(text, end, line, pattern, context, ip)];
     }
     return this.correlate(text, end, line, line.pid, pattern, counts, ip, context);
   }
@@ -225,7 +231,6 @@ class SshdDetector implements Detector {
     if (this.isNewConnection(connection, line, pattern, counts, ip, context)) {
       connection = this.connections.get(pid, true);
     }
-    connection.lastSeen = this.clock.timeOf(line) ?? context.receivedAt ?? connection.lastSeen;
     let released: Failure | undefined;
     if (ip !== undefined) {
       connection.ip = ip;
@@ -237,15 +242,16 @@ class SshdDetector implements Detector {
     let counted: Failure | undefined;
     if (counts && this.countsForConnection(connection, pattern)) {
       connection.counted++;
-      const failure = this.pending(text, end, line, pattern, context);
       const address = ip ?? connection.ip;
-      if (address !== undefined) counted = withAddress(failure, address);
-      else if (connection.pending === undefined) connection.pending = failure;
+      if (address !== undefined) counted = this.failure(text, end, line, pattern, context, address);
+      else if (connection.pending === undefined)
+        connection.pending = this.pending(text, end, line, pattern, context);
     }
     if (pattern.nextRound && connection.open === "credential") connection.open = "none";
     if (pattern.closes) {
       connection.closed = true;
       connection.open = "none";
+      connection.lastSeen = this.clock.timeOf(line) ?? context.receivedAt;
     }
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
     return counted === undefined ? NONE : [counted];
@@ -296,6 +302,28 @@ class SshdDetector implements Detector {
     );
   }
 
+  private failure(
+    text: string,
+    end: number,
+    line: LogLine,
+    pattern: SshdPattern,
+    context: LineContext,
+    ip: string,
+  ): Failure {
+    const match = this.match;
+    return {
+      ip,
+      at: this.clock.timeOf(line) ?? context.receivedAt,
+      patternId: pattern.id,
+      family: pattern.family,
+      user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
+      host: line.host,
+      pid: line.pid,
+      line: context.line,
+      text: displayText(text, end),
+    };
+  }
+
   private pending(
     text: string,
     end: number,
@@ -304,15 +332,11 @@ class SshdDetector implements Detector {
     context: LineContext,
   ): PendingFailure {
     const match = this.match;
-    const user =
-      match.userStart === -1
-        ? undefined
-        : text.slice(match.userStart, Math.min(match.userEnd, match.userStart + DISPLAY_USER));
     return {
       at: this.clock.timeOf(line) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
-      user,
+      user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
       host: line.host,
       pid: line.pid,
       line: context.line,

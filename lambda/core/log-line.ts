@@ -11,16 +11,44 @@
 /** How the line wrote its time. */
 export type StampFormat = "syslog" | "rfc3339" | "none";
 
-export interface LogLine {
-  /** The time text as written; empty when the line carries none. */
-  readonly stamp: string;
-  readonly stampFormat: StampFormat;
-  readonly host: string | undefined;
-  /** Program (syslog tag / RFC 5424 APP-NAME), e.g. `sshd` or `sshd-session`. */
-  readonly program: string;
-  readonly pid: number | undefined;
+/**
+ * The parsed prefix of one line, as positions in it. The detector reuses one instance for every line so that
+ * its hot path allocates nothing; the text getters slice only when asked.
+ */
+export class LogLine {
+  text = "";
+  stampFormat: StampFormat = "none";
+  stampStart = 0;
+  stampEnd = 0;
+  /** -1 when the line names no host. */
+  hostStart = -1;
+  hostEnd = -1;
+  programStart = 0;
+  programEnd = 0;
+  pid: number | undefined = undefined;
   /** Index in the line where the message after the prefix starts. */
-  readonly messageStart: number;
+  messageStart = 0;
+
+  /** The time text as written; empty when the line carries none. */
+  get stamp(): string {
+    return this.text.slice(this.stampStart, this.stampEnd);
+  }
+
+  get host(): string | undefined {
+    return this.hostStart === -1 ? undefined : this.text.slice(this.hostStart, this.hostEnd);
+  }
+
+  /** Program (syslog tag / RFC 5424 APP-NAME), e.g. `sshd` or `sshd-session`. */
+  get program(): string {
+    return this.text.slice(this.programStart, this.programEnd);
+  }
+
+  /** True when the program is exactly `name`, without slicing. */
+  isProgram(name: string): boolean {
+    return (
+      this.programEnd - this.programStart === name.length && this.text.startsWith(name, this.programStart)
+    );
+  }
 }
 
 const SPACE = 32;
@@ -31,49 +59,53 @@ const BACKSLASH = 92;
 /** Longest host name or tag we accept; anything longer is not a syslog prefix. */
 const MAX_TOKEN = 255;
 
-/** Parses the prefix of `text`; undefined when the line has no recognisable `program[pid]:` prefix. */
-export function parseLogLine(text: string): LogLine | undefined {
+/**
+ * Parses the prefix of `text` into `into` (a fresh LogLine by default); undefined when the line has no
+ * recognisable `program[pid]:` prefix.
+ */
+export function parseLogLine(text: string, into: LogLine = new LogLine()): LogLine | undefined {
+  const line = into;
+  line.text = text;
+  line.stampFormat = "none";
+  line.stampStart = 0;
+  line.stampEnd = 0;
+  line.hostStart = -1;
+  line.hostEnd = -1;
+  line.pid = undefined;
   let position = 0;
   if (text.charCodeAt(0) === 60 /* < */) {
     const close = priorityEnd(text);
     if (close === -1) return undefined;
     if (text.charCodeAt(close + 1) === 49 /* 1 */ && text.charCodeAt(close + 2) === SPACE) {
-      return parseRfc5424(text, close + 3);
+      return parseRfc5424(text, close + 3, line);
     }
     position = close + 1;
   }
-  let stamp = "";
-  let stampFormat: StampFormat = "none";
   if (isSyslogStamp(text, position)) {
-    stamp = text.slice(position, position + 15);
-    stampFormat = "syslog";
+    line.stampFormat = "syslog";
+    line.stampStart = position;
+    line.stampEnd = position + 15;
     position += 16;
   } else if (isRfc3339Start(text, position)) {
     const end = tokenEnd(text, position, 40);
     if (end === -1) return undefined;
-    stamp = text.slice(position, end);
-    stampFormat = "rfc3339";
+    line.stampFormat = "rfc3339";
+    line.stampStart = position;
+    line.stampEnd = end;
     position = end + 1;
   }
   const firstEnd = tokenEnd(text, position, MAX_TOKEN);
   if (firstEnd === -1) return undefined;
-  let host: string | undefined;
-  let tagStart = position;
   if (text.charCodeAt(firstEnd - 1) !== COLON) {
-    host = text.slice(position, firstEnd);
-    tagStart = firstEnd + 1;
+    line.hostStart = position;
+    line.hostEnd = firstEnd;
+    position = firstEnd + 1;
   }
-  return parseTag(text, tagStart, stamp, stampFormat, host);
+  return parseTag(text, position, line);
 }
 
 /** `program[pid]: ` or `program: ` starting at `start`. */
-function parseTag(
-  text: string,
-  start: number,
-  stamp: string,
-  stampFormat: StampFormat,
-  host: string | undefined,
-): LogLine | undefined {
+function parseTag(text: string, start: number, line: LogLine): LogLine | undefined {
   const limit = Math.min(text.length, start + MAX_TOKEN);
   let position = start;
   while (position < limit) {
@@ -82,8 +114,8 @@ function parseTag(
     position++;
   }
   if (position === start || position >= limit) return undefined;
-  const program = text.slice(start, position);
-  let pid: number | undefined;
+  line.programStart = start;
+  line.programEnd = position;
   if (text.charCodeAt(position) === OPEN_BRACKET) {
     let value = 0;
     let digits = 0;
@@ -93,39 +125,48 @@ function parseTag(
       if (++digits > 10) return undefined;
     }
     if (digits === 0 || text.charCodeAt(position) !== CLOSE_BRACKET) return undefined;
-    pid = value;
+    line.pid = value;
     position++;
   }
   if (text.charCodeAt(position) !== COLON) return undefined;
   position++;
   if (text.charCodeAt(position) === SPACE) position++;
-  return { stamp, stampFormat, host, program, pid, messageStart: position };
+  line.messageStart = position;
+  return line;
 }
 
 /** `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]` from just after `<PRI>1 `. */
-function parseRfc5424(text: string, start: number): LogLine | undefined {
-  const fields: string[] = [];
-  let position = start;
-  for (let field = 0; field < 5; field++) {
-    const end = tokenEnd(text, position, MAX_TOKEN);
-    if (end === -1) return undefined;
-    fields.push(text.slice(position, end));
-    position = end + 1;
+function parseRfc5424(text: string, start: number, line: LogLine): LogLine | undefined {
+  const stampEnd = tokenEnd(text, start, MAX_TOKEN);
+  const hostEnd = stampEnd === -1 ? -1 : tokenEnd(text, stampEnd + 1, MAX_TOKEN);
+  const programEnd = hostEnd === -1 ? -1 : tokenEnd(text, hostEnd + 1, MAX_TOKEN);
+  const procIdEnd = programEnd === -1 ? -1 : tokenEnd(text, programEnd + 1, MAX_TOKEN);
+  const msgIdEnd = procIdEnd === -1 ? -1 : tokenEnd(text, procIdEnd + 1, MAX_TOKEN);
+  if (msgIdEnd === -1) return undefined;
+  if (!isNil(text, start, stampEnd)) {
+    line.stampFormat = "rfc3339";
+    line.stampStart = start;
+    line.stampEnd = stampEnd;
   }
-  const [stamp, host, program, procId] = fields as [string, string, string, string];
-  position = structuredDataEnd(text, position);
+  if (!isNil(text, stampEnd + 1, hostEnd)) {
+    line.hostStart = stampEnd + 1;
+    line.hostEnd = hostEnd;
+  }
+  line.programStart = hostEnd + 1;
+  line.programEnd = programEnd;
+  const procId = text.slice(programEnd + 1, procIdEnd);
+  line.pid = /^\d{1,10}$/.test(procId) ? Number(procId) : undefined;
+  let position = structuredDataEnd(text, msgIdEnd + 1);
   if (position === -1) return undefined;
   if (text.charCodeAt(position) === SPACE) position++;
   if (text.charCodeAt(position) === 0xfeff) position++;
-  const pid = /^\d{1,10}$/.test(procId) ? Number(procId) : undefined;
-  return {
-    stamp: stamp === "-" ? "" : stamp,
-    stampFormat: stamp === "-" ? "none" : "rfc3339",
-    host: host === "-" ? undefined : host,
-    program,
-    pid,
-    messageStart: position,
-  };
+  line.messageStart = position;
+  return line;
+}
+
+/** RFC 5424's NILVALUE `-`. */
+function isNil(text: string, start: number, end: number): boolean {
+  return end - start === 1 && text.charCodeAt(start) === 45;
 }
 
 /** Index just after RFC 5424 STRUCTURED-DATA (`-` or `[id k="v"]...`, `\]` escaped), or -1. */
@@ -194,7 +235,6 @@ function isRfc3339Start(text: string, position: number): boolean {
   );
 }
 
-const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 const DAY_MS = 86_400_000;
 
 /**
@@ -203,45 +243,59 @@ const DAY_MS = 86_400_000;
  * of UTC may run up to 14 hours ahead), in which case the year before: December lines read in January.
  */
 export class StampClock {
-  private lastStamp = "";
-  private lastTime: number | undefined;
   private readonly nowYear: number;
+  /** The start of the last day seen (`month * 32 + day`), this year and the year before. */
+  private dayKey = -1;
+  private dayStart = 0;
+  private dayStartYearBefore = 0;
 
   constructor(
     private readonly now: number,
     private readonly year?: number,
   ) {
-    this.nowYear = new Date(now).getUTCFullYear();
+    this.nowYear = year ?? new Date(now).getUTCFullYear();
   }
 
   /** Epoch ms of the line's stamp, or undefined when it has none or it is not a valid time. */
   timeOf(line: LogLine): number | undefined {
     if (line.stampFormat === "none") return undefined;
-    if (line.stamp === this.lastStamp) return this.lastTime;
-    const time = line.stampFormat === "syslog" ? this.syslogTime(line.stamp) : rfc3339Time(line.stamp);
-    this.lastStamp = line.stamp;
-    this.lastTime = time;
-    return time;
+    if (line.stampFormat === "rfc3339") return rfc3339Time(line.text, line.stampStart, line.stampEnd);
+    return this.syslogTime(line.text, line.stampStart);
   }
 
-  private syslogTime(stamp: string): number | undefined {
-    const monthIndex = MONTHS.indexOf(stamp.substring(0, 3));
-    if (monthIndex === -1 || monthIndex % 3 !== 0) return undefined;
-    const day = digitsAt(stamp, 4, 2);
-    const hours = digitsAt(stamp, 7, 2);
-    const minutes = digitsAt(stamp, 10, 2);
-    const seconds = digitsAt(stamp, 13, 2);
-    if (day < 1 || day > 31 || Math.min(hours, minutes, seconds) < 0) return undefined;
+  /** `Mmm dd hh:mm:ss` at `start`. */
+  private syslogTime(text: string, start: number): number | undefined {
+    const month = monthIndex(text, start);
+    const day = digitsAt(text, start + 4, 2);
+    const hours = digitsAt(text, start + 7, 2);
+    const minutes = digitsAt(text, start + 10, 2);
+    const seconds = digitsAt(text, start + 13, 2);
+    if (month === -1 || day < 1 || day > 31 || Math.min(hours, minutes, seconds) < 0) return undefined;
     if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
-    const month = monthIndex / 3;
-    if (this.year !== undefined) return Date.UTC(this.year, month, day, hours, minutes, seconds);
-    const time = Date.UTC(this.nowYear, month, day, hours, minutes, seconds);
-    return time > this.now + DAY_MS ? Date.UTC(this.nowYear - 1, month, day, hours, minutes, seconds) : time;
+    const key = month * 32 + day;
+    if (key !== this.dayKey) {
+      this.dayKey = key;
+      this.dayStart = Date.UTC(this.nowYear, month, day);
+      this.dayStartYearBefore = Date.UTC(this.nowYear - 1, month, day);
+    }
+    const timeOfDay = ((hours * 60 + minutes) * 60 + seconds) * 1000;
+    const time = this.dayStart + timeOfDay;
+    if (this.year !== undefined || time <= this.now + DAY_MS) return time;
+    return this.dayStartYearBefore + timeOfDay;
   }
 }
 
-/** `YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|+hhmm)`; undefined when malformed. */
-function rfc3339Time(stamp: string): number | undefined {
+/** 0-11 for `Jan`-`Dec` at `start`, else -1. */
+function monthIndex(text: string, start: number): number {
+  const index = MONTHS.indexOf(text.substring(start, start + 3));
+  return index === -1 || index % 3 !== 0 ? -1 : index / 3;
+}
+
+const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/** `YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|+hhmm)` in `text[start, end)`; undefined when malformed. */
+function rfc3339Time(text: string, start: number, end: number): number | undefined {
+  const stamp = text.slice(start, end);
   if (stamp.length < 19 || stamp.charCodeAt(13) !== COLON || stamp.charCodeAt(16) !== COLON) return undefined;
   const year = digitsAt(stamp, 0, 4);
   const month = digitsAt(stamp, 5, 2);

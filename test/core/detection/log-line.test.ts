@@ -5,7 +5,15 @@ import { NOW } from "./helpers";
 function parsed(text: string) {
   const line = parseLogLine(text);
   if (line === undefined) throw new Error(`not parsed: ${text}`);
-  return { ...line, message: text.slice(line.messageStart), time: new StampClock(NOW).timeOf(line) };
+  return {
+    host: line.host,
+    program: line.program,
+    pid: line.pid,
+    stamp: line.stamp,
+    stampFormat: line.stampFormat,
+    message: text.slice(line.messageStart),
+    time: new StampClock(NOW).timeOf(line),
+  };
 }
 
 describe("parseLogLine", () => {
@@ -16,6 +24,18 @@ describe("parseLogLine", () => {
     expect(line).toMatchObject({ host: "ip-10-0-1-7", program: "sshd", pid: 7172, stampFormat: "syslog" });
     expect(line.message).toBe("Failed password for root from 203.0.113.9 port 22 ssh2");
     expect(line.time).toBe(Date.UTC(2026, 10, 25, 10, 59, 25));
+  });
+
+  it("reuses the record it is given, leaving nothing of the previous line", () => {
+    const record = parseLogLine("Nov 25 10:59:25 web1 sshd[7172]: first");
+    const second = parseLogLine("sshd: second", record);
+    expect(second).toBe(record);
+    expect([second?.host, second?.pid, second?.stampFormat, second?.program]).toEqual([
+      undefined,
+      undefined,
+      "none",
+      "sshd",
+    ]);
   });
 
   it("reads a space-padded day of month", () => {
