@@ -11,6 +11,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
+import type { NaclSettings } from "../lambda/core/types";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -121,7 +122,7 @@ export class Cloudjail extends Construct {
     });
 
     for (const role of [responder.role, unbanner.role]) {
-      this.grantRuntime(role, settings.config.nacl.naclIds ?? []);
+      this.grantRuntime(role, settings.config.nacl);
     }
 
     this.authLogs = settings.shipAgentLogs
@@ -157,7 +158,8 @@ export class Cloudjail extends Construct {
   }
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
-  private grantRuntime(role: iam.Role, naclIds: readonly string[]): void {
+  private grantRuntime(role: iam.Role, nacl: NaclSettings): void {
+    const naclIds = nacl.naclIds ?? [];
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;
@@ -184,12 +186,12 @@ export class Cloudjail extends Construct {
           "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
       });
     }
-    role.addToPrincipalPolicy(networkReadStatement());
+    role.addToPrincipalPolicy(networkReadStatement(nacl.scope));
     nag.acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "ec2:DescribeNetworkAcls, DescribeInstances and DescribeSubnets support no resource-level permissions; " +
-        "they are read-only and the only actions granted on *.",
+        "ec2:DescribeNetworkAcls (and, with scope subnet, DescribeInstances) support no resource-level " +
+        "permissions; they are read-only and the only actions granted on *.",
     });
   }
 }

@@ -1,23 +1,23 @@
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-
-/** The EC2 actions that change NACL entries: the only writes cloudjail makes to the network. */
-export const NACL_WRITE_ACTIONS = [
-  "ec2:CreateNetworkAclEntry",
-  "ec2:ReplaceNetworkAclEntry",
-  "ec2:DeleteNetworkAclEntry",
-] as const;
+import type { NaclSettings } from "../lambda/core/types";
 
 /**
- * Reads the runtime needs to find NACLs (by VPC, or by the subnet of an attacked instance) and to reconcile
- * their entries. EC2 Describe* actions support no resource-level permissions: they are granted on `*`.
+ * The EC2 actions that change NACL entries: the only writes cloudjail makes to the network. The enforcer creates
+ * and deletes entries; it never replaces one (docs/nacl.md), so ReplaceNetworkAclEntry is not granted.
  */
-export const NETWORK_READ_ACTIONS = [
-  "ec2:DescribeNetworkAcls",
-  "ec2:DescribeInstances",
-  "ec2:DescribeSubnets",
-];
+export const NACL_WRITE_ACTIONS = ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"] as const;
+
+/**
+ * Reads the runtime needs: NACLs and their entries (to plan and reconcile), and with scope `subnet` the attacked
+ * instance's subnet. EC2 Describe* actions support no resource-level permissions: they are granted on `*`.
+ */
+export function networkReadActions(scope: NaclSettings["scope"]): string[] {
+  return scope === "subnet"
+    ? ["ec2:DescribeNetworkAcls", "ec2:DescribeInstances"]
+    : ["ec2:DescribeNetworkAcls"];
+}
 
 /** The tag that marks a NACL as cloudjail's to write when it is protected by VPC id only. */
 export const MANAGED_TAG = { key: "cloudjail:managed", value: "true" } as const;
@@ -46,11 +46,11 @@ export function naclWriteStatement(scope: Construct, naclIds: readonly string[])
   });
 }
 
-/** The statement allowing the Describe* reads (on `*`: see {@link NETWORK_READ_ACTIONS}). */
-export function networkReadStatement(): iam.PolicyStatement {
+/** The statement allowing the Describe* reads (on `*`: see {@link networkReadActions}). */
+export function networkReadStatement(scope: NaclSettings["scope"]): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: "DescribeNetwork",
-    actions: NETWORK_READ_ACTIONS,
+    actions: networkReadActions(scope),
     resources: ["*"],
   });
 }

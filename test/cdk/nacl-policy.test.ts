@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NACL_WRITE_ACTIONS } from "../../lib/nacl-write-statements";
 import { isAllowed, type PolicyStatementJson } from "./support/policy-evaluator";
@@ -24,10 +27,13 @@ function roleStatements(context: Record<string, unknown>): Map<string, PolicySta
 }
 
 describe("the Lambda roles' NACL permissions", () => {
-  describe("when NACL ids are given", () => {
+  describe("when NACL ids are given (and bans go to the attacked subnet's NACL)", () => {
     let roles: Map<string, PolicyStatementJson[]>;
     beforeAll(() => {
+      const config = path.join(mkdtempSync(path.join(tmpdir(), "cloudjail-scope-")), "jail.local");
+      writeFileSync(config, "[sshd]\nenabled = true\n[cloudjail]\nscope = subnet\n");
       roles = roleStatements({
+        "cloudjail:config": config,
         "cloudjail:vpcIds": ["vpc-0123456789abcdef0"],
         "cloudjail:naclIds": [PROTECTED],
       });
@@ -55,6 +61,12 @@ describe("the Lambda roles' NACL permissions", () => {
       }
     });
 
+    it("may look up the attacked instance's subnet", () => {
+      for (const statements of roles.values()) {
+        expect(isAllowed(statements, { action: "ec2:DescribeInstances", resource: "*" })).toBe(true);
+      }
+    });
+
     it("cannot change anything else about a NACL or its subnets", () => {
       for (const statements of roles.values()) {
         for (const action of [
@@ -68,7 +80,7 @@ describe("the Lambda roles' NACL permissions", () => {
     });
   });
 
-  describe("when only VPC ids are given", () => {
+  describe("when only VPC ids are given (scope vpc)", () => {
     let roles: Map<string, PolicyStatementJson[]>;
     beforeAll(() => {
       roles = roleStatements({ "cloudjail:vpcIds": ["vpc-0123456789abcdef0"] });
@@ -81,6 +93,13 @@ describe("the Lambda roles' NACL permissions", () => {
             true,
           );
         }
+      }
+    });
+
+    it("reads NACLs but not instances, which scope vpc never needs", () => {
+      for (const statements of roles.values()) {
+        expect(isAllowed(statements, { action: "ec2:DescribeNetworkAcls", resource: "*" })).toBe(true);
+        expect(isAllowed(statements, { action: "ec2:DescribeInstances", resource: "*" })).toBe(false);
       }
     });
 
