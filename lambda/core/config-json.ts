@@ -23,7 +23,9 @@ import {
 import { type JailSettings, mergeSettings, resolveJail, stockJailSettings } from "./jail-settings";
 import {
   DEFAULT_NACL_SETTINGS,
+  parseAggregation,
   parseNaclIds,
+  parseProtectedCidrs,
   parseQuota,
   parseRuleRange,
   parseTopicArn,
@@ -145,6 +147,20 @@ function readNacl(input: NonNullable<CloudjailConfigInput["nacl"]>, where: strin
       DEFAULT_NACL_SETTINGS.reservedRuleRange,
     quota: optional(input.quota, `${where}.quota`, parseQuota) ?? DEFAULT_NACL_SETTINGS.quota,
     restrictToJailPorts: input.restrictToJailPorts ?? DEFAULT_NACL_SETTINGS.restrictToJailPorts,
+    ...(input.aggregation === undefined || input.aggregation === false
+      ? {}
+      : {
+          aggregation: field(`${where}.aggregation`, () =>
+            parseAggregation(input.aggregation === true ? {} : (input.aggregation as object)),
+          ),
+        }),
+    ...(input.protectedCidrs === undefined
+      ? {}
+      : {
+          protectedCidrs: field(`${where}.protectedCidrs`, () =>
+            parseProtectedCidrs(input.protectedCidrs ?? []),
+          ),
+        }),
   };
 }
 

@@ -69,6 +69,21 @@ export const naclSchema = z.strictObject({
     .optional(),
   quota: z.number().optional(),
   restrictToJailPorts: z.boolean().optional(),
+  /** Covering entries (issue 7): `true` for the defaults, or the fields to change. */
+  aggregation: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        ipv4Prefix: z.number().optional(),
+        ipv6Prefix: z.number().optional(),
+        ipv4WidestPrefix: z.number().optional(),
+        ipv6WidestPrefix: z.number().optional(),
+        threshold: z.number().optional(),
+      }),
+    ])
+    .optional(),
+  /** CIDRs covering entries never touch (the protected VPCs' blocks; written by the CDK app). */
+  protectedCidrs: z.array(z.string()).optional(),
 });
 
 const JAILS_ERROR = "expected an object keyed by jail name, or a list of jails with a name each";

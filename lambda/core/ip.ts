@@ -123,3 +123,26 @@ export class IpSet {
     return false;
   }
 }
+
+/** Bits in an address of the family: 32 or 128. */
+export function familyBits(family: IpFamily): number {
+  return family === "ipv4" ? 32 : 128;
+}
+
+/** A canonical address as an unsigned integer (32 bits IPv4, 128 bits IPv6), for arithmetic on blocks. */
+export function addressValue(ip: string): bigint {
+  let value = 0n;
+  for (const byte of ipaddr.parse(ip).toByteArray()) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+/** Canonical `address/prefix` text of the block of `prefix` bits that holds the integer address `value`. */
+export function cidrOfValue(value: bigint, family: IpFamily, prefix: number): string {
+  const bytes: number[] = [];
+  let rest = value;
+  for (let index = 0; index < familyBits(family) / 8; index++) {
+    bytes.unshift(Number(rest & 0xffn));
+    rest >>= 8n;
+  }
+  return cidrText({ family, address: ipaddr.fromByteArray(bytes), prefix });
+}

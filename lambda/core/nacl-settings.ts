@@ -1,4 +1,5 @@
-import type { NaclSettings } from "./types";
+import { cidrText, parseCidr } from "./ip";
+import type { AggregationSettings, NaclSettings } from "./types";
 
 /**
  * cloudjail's own settings (no fail2ban equivalent): where bans are written. Read from the `[cloudjail]` section of
@@ -95,4 +96,44 @@ export function parseTopicArn(text: string): string {
   if (!TOPIC_ARN.test(value))
     throw new Error(`"${text}" is not an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>`);
   return value;
+}
+
+/** /24 and /64 covers, never wider than /16 and /48, three addresses sharing a block get one entry. */
+export const DEFAULT_AGGREGATION: AggregationSettings = {
+  ipv4Prefix: 24,
+  ipv6Prefix: 64,
+  ipv4WidestPrefix: 16,
+  ipv6WidestPrefix: 48,
+  threshold: 3,
+};
+
+/** Aggregation options; omitted fields take DEFAULT_AGGREGATION. A widest prefix must not exceed its prefix. */
+export function parseAggregation(
+  input: Partial<Record<keyof AggregationSettings, number>>,
+): AggregationSettings {
+  const settings = { ...DEFAULT_AGGREGATION, ...input };
+  const checks: [keyof AggregationSettings, number, number][] = [
+    ["ipv4Prefix", 8, 32],
+    ["ipv6Prefix", 16, 128],
+    ["ipv4WidestPrefix", 8, 32],
+    ["ipv6WidestPrefix", 16, 128],
+    ["threshold", 1, 1_000_000],
+  ];
+  for (const [key, low, high] of checks) {
+    const value = settings[key];
+    if (!Number.isInteger(value) || value < low || value > high) {
+      throw new Error(`aggregation ${key} ${value} is not valid: a whole number ${low}-${high}`);
+    }
+  }
+  if (settings.ipv4WidestPrefix > settings.ipv4Prefix || settings.ipv6WidestPrefix > settings.ipv6Prefix) {
+    throw new Error(
+      "aggregation: the widest prefix may not be narrower than the covering prefix (e.g. ipv4WidestPrefix 16 <= ipv4Prefix 24)",
+    );
+  }
+  return settings;
+}
+
+/** CIDRs a covering entry must never touch (the protected VPCs' own blocks). */
+export function parseProtectedCidrs(cidrs: readonly string[]): string[] {
+  return cidrs.map((text) => cidrText(parseCidr(text)));
 }

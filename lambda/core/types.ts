@@ -93,4 +93,25 @@ export interface NaclSettings {
   readonly quota: number;
   /** Narrow deny entries to TCP on the jail's ports instead of all traffic. */
   readonly restrictToJailPorts: boolean;
+  /** Covering entries for banned addresses that share a prefix (issue 7); absent: one entry per address. */
+  readonly aggregation?: AggregationSettings;
+  /**
+   * Blocks a covering entry must never touch, besides every jail's ignoreip: the protected VPCs' own CIDRs
+   * (written by the CDK app, which knows them).
+   */
+  readonly protectedCidrs?: readonly string[];
+}
+
+/** How banned addresses are folded into covering entries when they share a prefix or the NACL fills. */
+export interface AggregationSettings {
+  /** Prefix of the covering block for IPv4, default 24. */
+  readonly ipv4Prefix: number;
+  /** Prefix of the covering block for IPv6, default 64. */
+  readonly ipv6Prefix: number;
+  /** Widest IPv4 block cloudjail may write when the NACL is full, default 16 (never wider). */
+  readonly ipv4WidestPrefix: number;
+  /** Widest IPv6 block cloudjail may write when the NACL is full, default 48. */
+  readonly ipv6WidestPrefix: number;
+  /** Banned addresses sharing one covering block that get one entry even while the NACL has room, default 3. */
+  readonly threshold: number;
 }
