@@ -10,6 +10,7 @@ import { type BanEvent, JailEngine } from "../../lambda/core/jail-engine";
 import { isIgnored } from "../../lambda/core/policy";
 import type { Failure, JailConfig } from "../../lambda/core/types";
 import { UsageError } from "./errors";
+import { FailureTimeline } from "./failure-timeline";
 import { forEachLine } from "./line-reader";
 import { configPath, loadConfig } from "./load-config";
 import { eventJson, eventLine, ReplayTally } from "./replay-report";
@@ -41,13 +42,6 @@ export function registerReplay(program: Command): void {
     });
 }
 
-/** One failure of one jail, as the engine needs it. */
-interface JailFailure {
-  readonly jail: number;
-  readonly ip: string;
-  readonly at: number;
-}
-
 /**
  * Replays `log`: every enabled log jail gets its own detector, all failures go through the jail engine in time
  * order (a stable sort, so a log merged from several hosts works), and each ban/unban is written as it is decided.
@@ -68,12 +62,12 @@ export async function runReplay(
   const detectors = logJails.map((jail) => detectorFor(jail, now, year));
   const input = openLog(log);
 
-  const failures: JailFailure[] = [];
+  const failures = new FailureTimeline();
   let undated = 0;
   const collect = (jail: number, found: readonly Failure[]) => {
     for (const failure of found) {
       if (failure.at === undefined) undated++;
-      else failures.push({ jail, ip: failure.ip, at: failure.at });
+      else failures.add(jail, failure.ip, failure.at);
     }
   };
   const lines = await forEachLine(input, MAX_LINE_LENGTH, (text, line) => {
@@ -85,7 +79,6 @@ export async function runReplay(
   detectors.forEach((detector, index) => {
     collect(index, detector.end());
   });
-  failures.sort((a, b) => a.at - b.at);
 
   const engine = new JailEngine(
     {
@@ -102,17 +95,17 @@ export async function runReplay(
       out.write(`${options.json ? eventJson(event) : eventLine(event)}\n`);
     }
   };
-  for (const failure of failures) {
+  for (const failure of failures.inOrder()) {
     const jail = logJails[failure.jail].name;
     if (shown.has(jail) && !isIgnored(logJails[failure.jail], failure.ip)) tally.countFailure(failure.ip);
     write(engine.pushFailure(jail, failure.ip, failure.at));
   }
-  const endedAt = failures.length > 0 ? failures[failures.length - 1].at : undefined;
+  const endedAt = failures.lastTime;
   if (endedAt !== undefined) write(engine.advance(endedAt));
 
   const summary = tally.summary(
     engine,
-    { log, config: loaded.path, lines, failures: failures.length, undated, endedAt },
+    { log, config: loaded.path, lines, failures: failures.size, undated, endedAt },
     [...shown],
   );
   (options.json ? err : out).write(options.json ? summary : `\n${summary}`);

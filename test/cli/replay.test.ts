@@ -258,6 +258,23 @@ describe("cloudjail replay over real captured sshd logs", () => {
     expect(events.map((event) => event.jail)).toEqual(["invalid-users"]);
   });
 
+  it("feeds the recidive jail with the sshd jail's bans, also when only recidive is shown", async () => {
+    const config = seedWith("recidive.local", {
+      "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
+      "maxretry = 3": "maxretry = 1",
+      "bantime  = 3600": "bantime  = 1",
+      "[sshd] \nenabled = true": "[sshd]\nenabled = true\n\n[recidive]\nenabled = true\nmaxretry = 2",
+    });
+    const all = await replay(SECURE, { config, json: true });
+    const recidive = all.events.filter((event) => event.jail === "recidive");
+    expect(recidive.map((event) => [event.ip, event.at, event.until, event.failures])).toEqual([
+      ["127.0.1.4", SECOND_FAILURE.a, later(SECOND_FAILURE.a, 604_800), 2],
+      ["127.0.3.250", SECOND_FAILURE.b, later(SECOND_FAILURE.b, 604_800), 2],
+    ]);
+    const shown = await replay(SECURE, { config, json: true, jail: "recidive" });
+    expect(shown.events).toEqual(recidive);
+  });
+
   it("reads the JSON form of the configuration", async () => {
     const path = join(scratch, "config.json");
     writeFileSync(
