@@ -93,6 +93,11 @@ export interface ActiveBan {
    * claim older than the unbanner's grace period belongs to a writer that died.
    */
   readonly claimedAt: number;
+  /**
+   * The covering entry (its CIDR; the cover's record is keyed by it) that holds this address instead of an entry of
+   * its own (issue 7). A covered ban sits in a `COVERED#n` index partition, outside the active-ban listing.
+   */
+  readonly coveredBy?: string;
 }
 
 /** A line of an IP's ban history. */
@@ -183,6 +188,16 @@ export function banShardOf(ip: string): string {
   let hash = 0;
   for (let index = 0; index < ip.length; index++) hash = (hash * 31 + ip.charCodeAt(index)) >>> 0;
   return `ACTIVE#${hash % BAN_SHARDS}`;
+}
+
+/** The index partition of a ban held by a covering entry (lifted by the cover service, not the unbanner). */
+export function coveredShardOf(ip: string): string {
+  return `COVERED#${banShardOf(ip).slice("ACTIVE#".length)}`;
+}
+
+/** Every partition of the bans-by-end index that holds covered bans. */
+export function allCoveredShards(): string[] {
+  return Array.from({ length: BAN_SHARDS }, (_, shard) => `COVERED#${shard}`);
 }
 
 /** Every partition of the bans-by-end index that can hold an active ban. */

@@ -146,6 +146,15 @@ export class CloudjailStore {
     for (const shard of allBanShards()) yield* this.queryShard(shard, undefined, pageSize);
   }
 
+  /** Bans of the named index partitions (e.g. `allCoveredShards()`), optionally only those ended by `endsBy`. */
+  async *bansInShards(
+    shards: readonly string[],
+    endsBy?: number,
+    pageSize?: number,
+  ): AsyncGenerator<IpRecord> {
+    for (const shard of shards) yield* this.queryShard(shard, endsBy, pageSize);
+  }
+
   private async *queryShard(
     shard: string,
     endsBy: number | undefined,
