@@ -41,7 +41,8 @@ function jailLocal(name: string, text: string): string {
 
 const VPC = "vpc-0123456789abcdef0";
 
-describe("cdk synth with a configuration that cannot work", () => {
+// Each case is a separate `cdk synth` process, mostly waiting on module loading: run them side by side.
+describe.concurrent("cdk synth with a configuration that cannot work", () => {
   it(
     "stops on an empty VPC list and says which context key to set",
     async () => {
