@@ -3,10 +3,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TABLE_SCHEMA } from "../../lambda/aws/table-schema";
 import { FAILURES_LOG, METRIC, METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
+import { readRuntimeEnvironment } from "../../lambda/handlers/runtime";
 import { AGENT_PARAMETER_NAME, AUTH_LOG_FILES } from "../../lib/agent-config";
 import { subscriptionFilterPattern } from "../../lib/filter-pattern";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
-import { resolveIntrinsics, SYNTH_TIMEOUT, stableTemplate, synthCloudjail } from "./support/synth-cloudjail";
+import {
+  PSEUDO,
+  resolveIntrinsics,
+  SYNTH_TIMEOUT,
+  stableTemplate,
+  synthCloudjail,
+} from "./support/synth-cloudjail";
 
 const VPC = "vpc-0123456789abcdef0";
 const EMAIL = "ops@example.com";
@@ -57,6 +64,23 @@ describe("the cloudjail stack", () => {
       expect(config.nacl.vpcIds).toEqual([VPC]);
       const topic = resourceNamed("AWS::SNS::Topic", "Alerts").id;
       expect(config.topicArn).toBe(`<Ref:${topic}>`);
+    });
+
+    it("sets an environment the Lambdas' runtime accepts at cold start, with the same jails", () => {
+      const topic = resourceNamed("AWS::SNS::Topic", "Alerts").id;
+      const table = resourceNamed("AWS::DynamoDB::Table", "Table").id;
+      const deployed = {
+        ...PSEUDO,
+        [topic]: "arn:aws:sns:eu-west-1:123456789012:alerts",
+        [table]: "cloudjail-state",
+      };
+      const fn = resourceNamed("AWS::Lambda::Function", "Responder").resource;
+      const env = resolveIntrinsics(fn.Properties.Environment.Variables, deployed) as Record<string, string>;
+      const runtime = readRuntimeEnvironment(env);
+      expect(runtime.tableName).toBe("cloudjail-state");
+      expect(runtime.config.topicArn).toBe("arn:aws:sns:eu-west-1:123456789012:alerts");
+      expect(runtime.config.jails).toEqual(config.jails);
+      expect(runtime.config.nacl).toEqual(config.nacl);
     });
 
     it("gives the unbanner the same configuration and table", () => {
