@@ -180,27 +180,37 @@ function formatSummary(
   return lines.join("\n");
 }
 
-/** Collects output into large writes and honours the stream's back-pressure. */
+/** Collects output into 64 KiB writes and honours the stream's back-pressure. */
 class BufferedWriter {
-  private parts: string[] = [];
+  private buffer = Buffer.allocUnsafe(1 << 16);
   private size = 0;
 
   constructor(private readonly output: NodeJS.WritableStream) {}
 
+  /** More than half the buffer is used: time to drain before reading on. */
   get full(): boolean {
-    return this.size >= 1 << 16;
+    return this.size >= this.buffer.length >> 1;
   }
 
   write(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.size + text.length * 3 > this.buffer.length) {
+      this.grow(this.size + text.length * 3);
+    }
+    this.size += this.buffer.write(text, this.size, "utf8");
   }
 
   async drain(): Promise<void> {
     if (this.size === 0) return;
-    const text = this.parts.join("");
-    this.parts = [];
+    const bytes = this.buffer.subarray(0, this.size);
+    this.buffer = Buffer.allocUnsafe(this.buffer.length);
     this.size = 0;
-    if (!this.output.write(text)) await once(this.output, "drain");
+    if (!this.output.write(bytes)) await once(this.output, "drain");
+  }
+
+  private grow(needed: number): void {
+    const larger = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(larger, 0, 0, this.size);
+    this.buffer = larger;
   }
 }

@@ -2,9 +2,9 @@ import { type Connection, ConnectionTable, type PendingFailure } from "./connect
 import { type CustomFilter, compileCustomFilter, compileIgnoreRegex } from "./custom-filter";
 import { FilterConfigError } from "./filter-config-error";
 import { canonicalIp } from "./ip";
-import { LogLine, parseLogLine, StampClock } from "./log-line";
-import { matchSshdMessage, SshdMatch } from "./sshd-filter";
-import { countsIn, familyMask, type SshdPattern } from "./sshd-patterns";
+import { LogLine, parseLogLine as parseLogLineImport, StampClock } from "./log-line";
+import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-filter";
+import { familyMask, type SshdPattern } from "./sshd-patterns";
 import type { Failure, JailConfig } from "./types";
 
 export { FilterConfigError };
@@ -47,6 +47,11 @@ export interface Detector {
   end(): readonly Failure[];
   readonly stats: DetectorStats;
 }
+
+// Module-local bindings for the per-line calls: the CommonJS that tsx/esbuild emit reads an imported binding
+// through a getter at every use.
+const parseLogLine = parseLogLineImport;
+const matchSshdMessage = matchSshdMessageImport;
 
 /** Lines longer than this are skipped without any pattern work: sshd's own log buffer holds 1 KiB. */
 export const MAX_LINE_LENGTH = 8192;
@@ -163,17 +168,13 @@ class SshdDetector implements Detector {
   push(text: string, context: LineContext): readonly Failure[] {
     const stats = this.stats;
     stats.read++;
-    if (text.length > MAX_LINE_LENGTH) {
+    if (text.length > MAX_LINE_LENGTH || isBinary(text)) {
       stats.skipped++;
       return NONE;
     }
     // Cheap rejection of the (usually many) lines that cannot be sshd's, before any parsing.
     if (text.indexOf("sshd") === -1) {
       stats.missed++;
-      return NONE;
-    }
-    if (isBinary(text)) {
-      stats.skipped++;
       return NONE;
     }
     const line = parseLogLine(text, this.line);
@@ -188,7 +189,7 @@ class SshdDetector implements Detector {
       return NONE;
     }
     const pattern = match.pattern;
-    const counts = countsIn(pattern, this.mask);
+    const counts = (pattern.bit & this.mask) !== 0;
     if (counts) {
       if (this.ignore.length > 0 && this.ignored(text.slice(line.messageStart, end))) {
         stats.ignored++;
@@ -198,12 +199,11 @@ class SshdDetector implements Detector {
     } else {
       stats.missed++;
     }
-    const ip = match.ipStart === -1 ? undefined : this.address(text, match.ipStart, match.ipEnd);
     if (line.pid === undefined || !pattern.correlated) {
-      if (!counts || ip === undefined) return NONE;
-      return [this.failure(text, end, line, pattern, context, ip)];
+      const ip = counts && match.ipStart !== -1 ? this.address(text, match.ipStart, match.ipEnd) : undefined;
+      return ip === undefined ? NONE : [this.failure(text, end, line, pattern, context, ip)];
     }
-    return this.correlate(text, end, line, line.pid, pattern, counts, ip, context);
+    return this.correlate(text, end, line, line.pid, pattern, counts, context);
   }
 
   end(): readonly Failure[] {
@@ -224,10 +224,12 @@ class SshdDetector implements Detector {
     pid: number,
     pattern: SshdPattern,
     counts: boolean,
-    ip: string | undefined,
     context: LineContext,
   ): readonly Failure[] {
     let connection = this.connections.get(pid, pattern.opens);
+    const match = this.match;
+    const ip =
+      match.ipStart === -1 ? undefined : this.address(text, match.ipStart, match.ipEnd, connection.ip);
     if (this.isNewConnection(connection, line, pattern, counts, ip, context)) {
       connection = this.connections.get(pid, true);
     }
@@ -344,8 +346,9 @@ class SshdDetector implements Detector {
     };
   }
 
-  /** The canonical address written at `text[start, end)`. */
-  private address(text: string, start: number, end: number): string | undefined {
+  /** The canonical address written at `text[start, end)`; `known` (the connection's) when it is that text. */
+  private address(text: string, start: number, end: number, known?: string): string | undefined {
+    if (known !== undefined && end - start === known.length && text.startsWith(known, start)) return known;
     const raw = text.slice(start, end);
     if (isPlainIpv4(text, start, end)) return raw;
     const cached = this.addresses.get(raw);

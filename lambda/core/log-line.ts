@@ -285,13 +285,43 @@ export class StampClock {
   }
 }
 
-/** 0-11 for `Jan`-`Dec` at `start`, else -1. */
-function monthIndex(text: string, start: number): number {
-  const index = MONTHS.indexOf(text.substring(start, start + 3));
-  return index === -1 || index % 3 !== 0 ? -1 : index / 3;
-}
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+/** 0-11 for `Jan`-`Dec` at `start`, else -1; picks by letters, then checks the whole name, without slicing. */
+function monthIndex(text: string, start: number): number {
+  const second = text.charCodeAt(start + 1);
+  const third = text.charCodeAt(start + 2);
+  let month: number;
+  switch (text.charCodeAt(start)) {
+    case 74: // J
+      month = second === 97 ? 0 : third === 110 ? 5 : 6;
+      break;
+    case 70: // F
+      month = 1;
+      break;
+    case 77: // M
+      month = third === 114 ? 2 : 4;
+      break;
+    case 65: // A
+      month = second === 112 ? 3 : 7;
+      break;
+    case 83: // S
+      month = 8;
+      break;
+    case 79: // O
+      month = 9;
+      break;
+    case 78: // N
+      month = 10;
+      break;
+    case 68: // D
+      month = 11;
+      break;
+    default:
+      return -1;
+  }
+  return text.startsWith(MONTHS[month] as string, start) ? month : -1;
+}
 
 /** `YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|+hhmm)` in `text[start, end)`; undefined when malformed. */
 function rfc3339Time(text: string, start: number, end: number): number | undefined {

@@ -29,7 +29,12 @@ export interface SshdPattern {
   readonly opens: boolean;
   /** A new keyboard-interactive round starts: a refused credential without its `Failed` line is over. */
   readonly nextRound: boolean;
+  /** The family's bit (see FAMILY_BIT), 0 for helpers: `bit & mask` says whether a mode counts the line. */
+  readonly bit: number;
 }
+
+/** Bit per mode family; a mode's mask says which families it counts. */
+export const FAMILY_BIT: Readonly<Record<SshdPattern["family"], number>> = { normal: 1, ddos: 2, extra: 4 };
 
 function pattern(
   id: string,
@@ -45,6 +50,7 @@ function pattern(
     correlated: flags.correlated ?? true,
     opens: flags.opens ?? false,
     nextRound: flags.nextRound ?? false,
+    bit: role === "helper" ? 0 : FAMILY_BIT[family],
   };
 }
 
@@ -91,9 +97,6 @@ export const SSHD = {
   connectionEnded: pattern("sshd.connection-ended", "normal", "helper", { closes: true }),
 } as const;
 
-/** Bit per mode family; a mode's mask says which families it counts. */
-export const FAMILY_BIT: Readonly<Record<SshdPattern["family"], number>> = { normal: 1, ddos: 2, extra: 4 };
-
 /** fail2ban's modes: `ddos` and `extra` add to `normal`; `aggressive` is all of them. */
 export function familyMask(mode: SshdMode): number {
   switch (mode) {
@@ -106,9 +109,4 @@ export function familyMask(mode: SshdMode): number {
     case "aggressive":
       return FAMILY_BIT.normal | FAMILY_BIT.ddos | FAMILY_BIT.extra;
   }
-}
-
-/** True when the pattern is a failure pattern the mode mask counts. */
-export function countsIn(pattern: SshdPattern, mask: number): boolean {
-  return pattern.role !== "helper" && (FAMILY_BIT[pattern.family] & mask) !== 0;
 }
