@@ -15,8 +15,10 @@ mkdir -p "$PEERS_DIR/debs"
 fetch() { # fetch PACKAGE -> extracts into $PEERS_DIR/PACKAGE
   local package="$1"
   if [ ! -d "$PEERS_DIR/$package" ]; then
-    (cd "$PEERS_DIR/debs" && ls "${package}"_*.deb >/dev/null 2>&1 || apt-get download "$package" >&2) ||
-      { echo "cannot download $package (apt-get update first?)" >&2; exit 3; }
+    # a fresh machine has no package lists yet: update once, then retry
+    (cd "$PEERS_DIR/debs" && { ls "${package}"_*.deb >/dev/null 2>&1 || apt-get download "$package" >&2 ||
+      { apt-get update -qq >&2 && apt-get download "$package" >&2; }; }) ||
+      { echo "cannot download $package from the Debian archive" >&2; exit 3; }
     dpkg -x "$(ls "$PEERS_DIR"/debs/"${package}"_*.deb | head -1)" "$PEERS_DIR/$package.tmp"
     mv "$PEERS_DIR/$package.tmp" "$PEERS_DIR/$package"
   fi
