@@ -136,14 +136,19 @@ export class JailEngine {
       return events;
     }
     this.windows.delete(key);
-    const ban = this.ban(jail, ip, at, window.length);
-    events.push(ban, ...this.countForRecidive(ban));
+    events.push(this.recidiveBan(jail, ip, at) ?? this.ban(jail, ip, at, window.length));
     return events;
   }
 
   /** True when `ip` is banned at this moment in `jailName` (or in any jail when a ban blocks all traffic). */
   isBlocked(jailName: string, ip: string): boolean {
-    if (!this.blocksAllJails) return this.statusOf(jailName).banned.has(ip);
+    if (!this.blocksAllJails) {
+      // A recidive ban covers every port, as fail2ban's recidive jail bans with banaction_allports.
+      return (
+        this.statusOf(jailName).banned.has(ip) ||
+        this.recidiveJails.some((r) => this.statusOf(r.name).banned.has(ip))
+      );
+    }
     for (const status of this.statuses.values()) if (status.banned.has(ip)) return true;
     return false;
   }
@@ -162,31 +167,30 @@ export class JailEngine {
     return { action: "ban", jail: jail.name, ip, at, until, failures, banCount };
   }
 
-  /** A recidive jail counts the bans of the other jails inside its findtime, like failures. */
-  private countForRecidive(ban: BanEvent): BanEvent[] {
-    const events: BanEvent[] = [];
+  /**
+   * A recidive jail counts the bans of the other jails inside its findtime, like failures (this ban included).
+   * When they reach its maxretry, its long ban replaces the ban the log jail was about to give, as the deployed
+   * responder does (one deny entry per address); otherwise the log jail's ban is counted and undefined returned.
+   */
+  private recidiveBan(jail: JailConfig, ip: string, at: number): BanEvent | undefined {
     for (const recidive of this.recidiveJails) {
-      if (recidive.name === ban.jail) continue;
+      if (recidive.name === jail.name) continue;
       const status = this.statusOf(recidive.name);
-      if (this.ignores(recidive, ban.ip)) {
+      if (this.ignores(recidive, ip)) {
         status.ignoredFailures++;
         continue;
       }
-      if (status.banned.has(ban.ip)) {
-        status.failuresWhileBanned++;
-        continue;
-      }
       status.failures++;
-      const key = windowKey(recidive.name, ban.ip);
-      const { window, reached } = addFailures(this.windows.get(key) ?? [], [ban.at], recidive, ban.at);
+      const key = windowKey(recidive.name, ip);
+      const { window, reached } = addFailures(this.windows.get(key) ?? [], [at], recidive, at);
       if (!reached) {
         this.windows.set(key, window);
         continue;
       }
       this.windows.delete(key);
-      events.push(this.ban(recidive, ban.ip, ban.at, window.length));
+      return this.ban(recidive, ip, at, window.length);
     }
-    return events;
+    return undefined;
   }
 
   /** ignoreip, remembered per address: parsing an address costs more than the rest of a failure. */

@@ -148,7 +148,7 @@ describe("JailEngine", () => {
     expect(attack(engine, "b", ATTACKER, T0 + 60 * S, 3).map((event) => event.jail)).toEqual(["b"]);
   });
 
-  it("gives the recidive jail's long ban to an address banned repeatedly inside its window", () => {
+  it("gives the recidive jail's long ban, instead of another short one, to an address banned repeatedly inside its window", () => {
     const recidive = makeJail({
       name: "recidive",
       filter: "recidive",
@@ -163,6 +163,11 @@ describe("JailEngine", () => {
       events.push(...attack(engine, "sshd", ATTACKER, start, 3));
       start += 3600 * S;
     }
+    expect(events.filter((event) => event.action === "ban").map((event) => event.jail)).toEqual([
+      "sshd",
+      "sshd",
+      "recidive",
+    ]);
     const recidiveBan = events.find((event) => event.jail === "recidive");
     expect(recidiveBan).toEqual({
       action: "ban",
@@ -173,6 +178,24 @@ describe("JailEngine", () => {
       failures: 3,
       banCount: 1,
     });
+  });
+
+  it("keeps recidive's ban in force for every jail, also with deny entries restricted to jail ports", () => {
+    const recidive = makeJail({
+      name: "recidive",
+      filter: "recidive",
+      maxretry: 2,
+      findtime: 86_400,
+      bantime: 604_800,
+    });
+    const engine = engineFor(
+      [makeJail({ bantime: 600 }), makeJail({ name: "other", bantime: 600 }), recidive],
+      true,
+    );
+    attack(engine, "sshd", ATTACKER, T0, 3);
+    attack(engine, "sshd", ATTACKER, T0 + 700 * S, 3);
+    expect(attack(engine, "other", ATTACKER, T0 + 800 * S, 3)).toEqual([]);
+    expect(engine.status("other").failuresWhileBanned).toBe(3);
   });
 
   it("does not let recidive count bans spread wider than its findtime", () => {
