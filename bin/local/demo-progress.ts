@@ -59,7 +59,7 @@ export class ProgressBar {
 
   private draw(): void {
     this.lastDraw = this.clock();
-    const text = this.text().slice(0, Math.max(10, (this.stream.columns ?? 80) - 1));
+    const text = this.text().slice(0, Math.max(10, (this.stream.columns || 80) - 1));
     this.stream.write(`\r${text}${" ".repeat(Math.max(0, this.shown.length - text.length))}`);
     this.shown = text;
   }

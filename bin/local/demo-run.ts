@@ -54,6 +54,9 @@ export interface DemoSummary {
   unbannerRuns: number;
   firstTime: number | undefined;
   lastTime: number | undefined;
+  /** Wall-clock milliseconds spent in the responder and in the unbanner. */
+  responderMs: number;
+  unbannerMs: number;
 }
 
 /** CloudWatch Logs keeps an event of at most 256 KiB including its 26 bytes of overhead. */
@@ -77,6 +80,8 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoSummary> {
     unbannerRuns: 0,
     firstTime: undefined,
     lastTime: undefined,
+    responderMs: 0,
+    unbannerMs: 0,
   };
   let clock: DemoClock | undefined;
   const world = await startDemoWorld(options.config, () => clock?.now() ?? wall(), options.dataDir);
@@ -94,7 +99,9 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoSummary> {
 
   const runUnbanner = async (at: number) => {
     const before = await entries(world);
+    const started = performance.now();
     const result = await unban(world.runtime, at);
+    summary.unbannerMs += performance.now() - started;
     summary.unbannerRuns += 1;
     const after = await entries(world);
     let text = "";
@@ -114,7 +121,9 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoSummary> {
     if (clock === undefined) return;
     await clock.advanceTo(at, runUnbanner);
     const before = await entries(world);
+    const started = performance.now();
     const result = await respond(world.runtime, batch.event, clock.now());
+    summary.responderMs += performance.now() - started;
     summary.batches += 1;
     summary.failures += result.failures;
     summary.ignored += result.ignored;
@@ -236,7 +245,8 @@ async function printEnd(
   options.write(
     `\n${summary.lines} lines in ${summary.batches} batches${span}: ${summary.failures} failures counted, ` +
       `${summary.ignored} from ignoreip addresses not counted, ${summary.bans} bans, ${summary.unbans} unbans, ` +
-      `unbanner ran ${summary.unbannerRuns} times\n\n`,
+      `unbanner ran ${summary.unbannerRuns} times (${seconds(summary.responderMs)} s in the responder, ` +
+      `${seconds(summary.unbannerMs)} s in the unbanner)\n\n`,
   );
   const nacls = new Map(world.naclIds.map((naclId) => [naclId, world.model.entriesOf(naclId)]));
   options.write(`${formatNaclTables(nacls, world.vpcId)}\n`);
@@ -249,6 +259,10 @@ async function printEnd(
     options.write(`\n${formatJailStatus(status, "/cloudjail/demo/auth (simulated)")}\n`);
     options.write(formatBanTable(status.bans, "no address is banned in this jail"));
   }
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
 }
 
 function sleep(ms: number): Promise<void> {
