@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   ConfigError,
@@ -142,5 +143,59 @@ describe("parseConfigJson errors name the key and what would be valid", () => {
       /nacl\.reservedRuleRange: .*first <= last/,
     );
     expect(messageOf({ jails: {}, topicArn: "my-topic" })).toMatch(/topicArn: .*arn:aws:sns/);
+  });
+});
+
+describe("parseConfigJson round trip", () => {
+  const jailArb = fc.record({
+    name: fc.constantFrom("sshd", "ssh-bastion", "recidive", "web-login"),
+    enabled: fc.boolean(),
+    mode: fc.constantFrom("normal", "ddos", "extra", "aggressive"),
+    maxretry: fc.integer({ min: 1, max: 20 }),
+    findtime: fc.integer({ min: 1, max: 604_800 }),
+    bantime: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 31_536_000 })),
+    ignoreip: fc.array(fc.oneof(fc.ipV4(), fc.constantFrom("10.0.0.0/8", "2001:db8::/32", "::1")), {
+      maxLength: 4,
+    }),
+    port: fc.option(
+      fc.array(
+        fc.integer({ min: 0, max: 65_535 }).map((p) => ({ from: p, to: p })),
+        { minLength: 1, maxLength: 3 },
+      ),
+      {
+        nil: undefined,
+      },
+    ),
+    increment: fc.record({
+      enabled: fc.boolean(),
+      factor: fc.double({ min: 0.5, max: 4, noNaN: true }),
+      overalljails: fc.boolean(),
+      maxtime: fc.option(fc.integer({ min: 1, max: 10_000_000 }), { nil: undefined }),
+      rndtime: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: undefined }),
+      multipliers: fc.option(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 5 }), {
+        nil: undefined,
+      }),
+    }),
+  });
+
+  it("reads any resolved configuration back unchanged", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(jailArb, { selector: (jail) => jail.name, maxLength: 4 }), (jails) => {
+        const input = {
+          jails: jails.map(({ port, increment, ...jail }) => ({
+            ...jail,
+            ...(port ? { port } : {}),
+            filter: jail.name === "recidive" ? "recidive" : jail.name === "web-login" ? "custom" : "sshd",
+            ...(jail.name === "web-login" ? { failregex: ["^login failed from <HOST>$"] } : {}),
+            increment: Object.fromEntries(
+              Object.entries(increment).filter(([, value]) => value !== undefined),
+            ),
+          })),
+        };
+        const first = parseConfigJson(input, "generated");
+        expect(parseConfigJson(JSON.parse(JSON.stringify(first)), "CLOUDJAIL_CONFIG")).toEqual(first);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
