@@ -8,7 +8,10 @@ import { addressValue, cidrOfValue, familyBits, type IpFamily, parseCidr } from 
  * merge is allowed any more, the entry that ends soonest is evicted. O(n log n) in the number of addresses.
  */
 
-/** A banned address and the end of its ban (epoch seconds; null = permanent). */
+/**
+ * A banned address and the end of its ban (epoch seconds; null = permanent). `ip` may also be the CIDR of a
+ * covering entry already in place: it stays whole (never split), and addresses inside it join it.
+ */
 export interface BannedAddress {
   readonly ip: string;
   readonly endsAt: number | null;
@@ -197,16 +200,23 @@ function initialNodes(bans: readonly BannedAddress[], options: AggregationOption
   const bits = familyBits(options.family);
   const byBlock = new Map<bigint, { value: bigint; ban: BannedAddress }[]>();
   const seen = new Set<string>();
+  const nodes: Node[] = [];
   for (const ban of bans) {
     if ((ban.ip.includes(":") ? "ipv6" : "ipv4") !== options.family || seen.has(ban.ip)) continue;
     seen.add(ban.ip);
+    if (ban.ip.includes("/")) {
+      const cidr = parseCidr(ban.ip);
+      nodes.push(
+        newNode(blocks.blockOf(addressValue(cidr.address.toString()), cidr.prefix), cidr.prefix, [ban]),
+      );
+      continue;
+    }
     const value = addressValue(ban.ip);
     const block = blocks.blockOf(value, options.prefix);
     const members = byBlock.get(block) ?? [];
     members.push({ value, ban });
     byBlock.set(block, members);
   }
-  const nodes: Node[] = [];
   for (const [block, members] of byBlock) {
     if (members.length >= options.threshold && blocks.allowed(block, options.prefix)) {
       nodes.push(
@@ -220,7 +230,19 @@ function initialNodes(bans: readonly BannedAddress[], options: AggregationOption
       for (const member of members) nodes.push(newNode(member.value, bits, [member.ban]));
     }
   }
-  return nodes.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  // Widest first at equal starts, so that a block is kept before the blocks and addresses inside it.
+  nodes.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.prefix - b.prefix));
+  const disjoint: Node[] = [];
+  for (const node of nodes) {
+    const outer = disjoint[disjoint.length - 1];
+    if (outer !== undefined && blocks.within(node, outer)) {
+      for (const member of node.members) outer.members.push(member);
+      outer.end = Math.max(outer.end, node.end);
+    } else {
+      disjoint.push(node);
+    }
+  }
+  return disjoint;
 }
 
 function newNode(start: bigint, prefix: number, members: BannedAddress[]): Node {
@@ -262,7 +284,7 @@ function absorb(into: Node, other: Node): void {
 
 function toEntry(node: Node, family: IpFamily, bits: number): PlannedEntry {
   const members = node.members.map((member) => member.ip);
-  const values = new Map(members.map((ip) => [ip, addressValue(ip)]));
+  const values = new Map(members.map((ip) => [ip, addressValue(ip.split("/")[0] ?? ip)]));
   members.sort((a, b) => {
     const x = values.get(a) as bigint;
     const y = values.get(b) as bigint;

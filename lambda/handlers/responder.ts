@@ -1,4 +1,4 @@
-import { respond } from "./respond";
+import { respondAndAggregate } from "./aggregate";
 import { runtimeFromEnvironment } from "./runtime";
 
 /**
@@ -8,4 +8,4 @@ import { runtimeFromEnvironment } from "./runtime";
  */
 const runtime = runtimeFromEnvironment();
 
-export const handler = async (event: unknown) => respond(runtime, event, Date.now());
+export const handler = async (event: unknown) => respondAndAggregate(runtime, event, Date.now());

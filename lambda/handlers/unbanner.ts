@@ -1,5 +1,5 @@
+import { unbanAndAggregate } from "./aggregate";
 import { runtimeFromEnvironment } from "./runtime";
-import { unban } from "./unban";
 
 /**
  * Lambda entry of the unbanner (EventBridge schedule). The environment is read once at cold start; the clock once
@@ -7,4 +7,4 @@ import { unban } from "./unban";
  */
 const runtime = runtimeFromEnvironment();
 
-export const handler = async (_event: unknown) => unban(runtime, Date.now());
+export const handler = async (_event: unknown) => unbanAndAggregate(runtime, Date.now());

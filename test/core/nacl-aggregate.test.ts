@@ -110,6 +110,34 @@ describe("planning covering entries", () => {
     expect(permanent.entries.map((entry) => entry.endsAt)).toEqual([null]);
   });
 
+  it("keeps a covering entry already in place whole, and lets newly banned addresses inside it join it", () => {
+    const plan = planAggregation(
+      [
+        { ip: "198.51.100.0/24", endsAt: 500 },
+        { ip: "198.51.100.77", endsAt: 800 },
+        { ip: "203.0.113.5", endsAt: 100 },
+      ],
+      IPV4,
+    );
+    expect(plan.entries).toEqual([
+      { cidr: "198.51.100.0/24", cover: true, members: ["198.51.100.0/24", "198.51.100.77"], endsAt: 800 },
+      { cidr: "203.0.113.5/32", cover: false, members: ["203.0.113.5"], endsAt: 100 },
+    ]);
+  });
+
+  it("folds covering entries already in place into a wider one when the NACL is full", () => {
+    const plan = planAggregation(
+      [
+        { ip: "198.51.100.0/24", endsAt: 500 },
+        { ip: "198.51.101.0/24", endsAt: 700 },
+      ],
+      { ...IPV4, capacity: 1 },
+    );
+    expect(plan.entries).toEqual([
+      { cidr: "198.51.100.0/23", cover: true, members: ["198.51.100.0/24", "198.51.101.0/24"], endsAt: 700 },
+    ]);
+  });
+
   it("plans IPv6 on its own: /64 covers, /48 at the widest, IPv4 addresses left to their own plan", () => {
     const ips = ["2001:db8:0:1::a", "2001:db8:0:1::b", "2001:db8:0:1::c", "2001:db8:0:2::1", "192.0.2.1"];
     const plan = planAggregation(bans(ips), {

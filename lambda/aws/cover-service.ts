@@ -1,0 +1,413 @@
+import { cidrContains, type IpFamily, ipFamily, parseCidr } from "../core/ip";
+import { type AggregationPlan, type BannedAddress, planAggregation } from "../core/nacl-aggregate";
+import { inRange, type NaclRule } from "../core/nacl-plan";
+import type { CloudjailConfig } from "../core/types";
+import { type BanService, hasEnded } from "./ban-service";
+import type { SlotAllocator } from "./slot-allocator";
+import type { CloudjailStore } from "./store";
+import {
+  type ActiveBan,
+  allCoveredShards,
+  banShardOf,
+  coveredShardOf,
+  type IpRecord,
+  isoOfMs,
+  isoOfSeconds,
+  PERMANENT_BAN_ENDS_AT,
+  PERMANENT_SHARD,
+  recordKey,
+} from "./store-items";
+
+/** Jail name of a covering entry's record (it is no jail's ban: it holds other bans). */
+export const COVER_JAIL = "cover";
+
+/** What one consolidation did. */
+export interface CoverReport {
+  /** Covering entries written (CIDRs). */
+  readonly created: readonly string[];
+  /** Covering entries removed because a wider one replaced them, or evicted. */
+  readonly removed: readonly string[];
+  /** Bans now held by a covering entry instead of an entry of their own. */
+  readonly covered: number;
+  /** Bans (addresses or covers) left without an entry for want of room: soonest-ending first. */
+  readonly evicted: readonly string[];
+  /** Covered bans whose end passed, lifted. */
+  readonly lifted: readonly IpRecord[];
+  /** Plans per family, for logs and tests. */
+  readonly plans: ReadonlyMap<IpFamily, AggregationPlan>;
+}
+
+/** What the cover service needs of the runtime. */
+export interface CoverDeps {
+  readonly config: CloudjailConfig;
+  readonly store: CloudjailStore;
+  readonly bans: BanService;
+  readonly enforcer: { readManyEntries(naclIds: readonly string[]): Promise<Map<string, NaclRule[]>> };
+  readonly managedNacls: () => Promise<readonly string[]>;
+  readonly newAllocator: () => SlotAllocator;
+  readonly claimGraceSeconds: number;
+}
+
+/**
+ * Applies aggregation plans (lambda/core/nacl-aggregate.ts) to the NACLs and the table. A covering entry is an
+ * ordinary ban record keyed by its CIDR (jail `cover`, end = its last member's end), so leases, the unbanner's
+ * expiry and the reconciler treat it like any ban. Its members keep their own records and ends, marked
+ * `coveredBy` and moved to the `COVERED#n` index partitions, where this service lifts them when they end.
+ * Order: evicted entries go first, then each new cover is placed (freeing its members' host entries when there is
+ * no room), then members are marked covered, then replaced covers are lifted, then host entries still missing are
+ * placed. Every step is a compare-and-swap on the records or a lease-checked NACL change, so a crash midway leaves
+ * state that the next consolidation or the reconciler completes.
+ */
+export class CoverService {
+  constructor(private readonly deps: CoverDeps) {}
+
+  /** Plans every family over the active bans and applies the plans; `liftEnded` also lifts covered bans that ended. */
+  async consolidate(now: number, liftEnded: boolean): Promise<CoverReport> {
+    const { config, store, bans } = this.deps;
+    const aggregation = config.nacl.aggregation;
+    const report = {
+      created: [] as string[],
+      removed: [] as string[],
+      covered: 0,
+      evicted: [] as string[],
+      lifted: [] as IpRecord[],
+      plans: new Map<IpFamily, AggregationPlan>(),
+    };
+    if (aggregation === undefined) return report;
+    const nowSeconds = Math.floor(now / 1000);
+    if (liftEnded) {
+      for await (const record of store.bansInShards(allCoveredShards(), nowSeconds)) {
+        if (record.ban === undefined) continue;
+        const lifted = await bans.lift(record.ip, record.ban.banId, now, nowSeconds);
+        if (lifted !== undefined) report.lifted.push(record);
+      }
+    }
+    const records = new Map<string, IpRecord>();
+    for await (const record of store.activeBans()) {
+      if (record.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(record.ip, record);
+    }
+    const naclIds = [
+      ...new Set([
+        ...(await this.deps.managedNacls()),
+        ...[...records.values()].flatMap((record) => record.ban?.targets ?? []),
+      ]),
+    ].sort();
+    if (naclIds.length === 0) return report;
+    const rules = await this.deps.enforcer.readManyEntries(naclIds);
+    const protectedBlocks = [
+      ...(config.nacl.protectedCidrs ?? []),
+      ...config.jails.flatMap((jail) => jail.ignoreip).filter(isCidr),
+    ];
+    const allocator = this.deps.newAllocator();
+    for (const family of ["ipv4", "ipv6"] as const) {
+      const ofFamily = [...records.values()].filter((record) => record.family === family);
+      if (ofFamily.length === 0) continue;
+      const plan = planAggregation(
+        ofFamily.map(
+          (record) => ({ ip: record.ip, endsAt: record.ban?.endsAt ?? null }) satisfies BannedAddress,
+        ),
+        {
+          family,
+          capacity: Math.min(...[...rules.values()].map((list) => this.capacity(list, family))),
+          prefix: family === "ipv4" ? aggregation.ipv4Prefix : aggregation.ipv6Prefix,
+          widestPrefix: family === "ipv4" ? aggregation.ipv4WidestPrefix : aggregation.ipv6WidestPrefix,
+          threshold: aggregation.threshold,
+          protectedBlocks,
+        },
+      );
+      report.plans.set(family, plan);
+      await this.apply(plan, records, naclIds, allocator, now, report);
+    }
+    return report;
+  }
+
+  /** Entries of `family` cloudjail may hold in a NACL: the quota less the user's entries, within the range. */
+  private capacity(rules: readonly NaclRule[], family: IpFamily): number {
+    const range = this.deps.config.nacl.reservedRuleRange;
+    const ingress = rules.filter((rule) => !rule.egress);
+    const foreign = ingress.filter(
+      (rule) => !inRange(range, rule.ruleNumber) && familyOf(rule.cidr) === family,
+    );
+    const otherOwned = ingress.filter(
+      (rule) => inRange(range, rule.ruleNumber) && familyOf(rule.cidr) !== family,
+    );
+    const numbers = range.last - range.first + 1;
+    return Math.max(0, Math.min(this.deps.config.nacl.quota - foreign.length, numbers - otherOwned.length));
+  }
+
+  private async apply(
+    plan: AggregationPlan,
+    records: Map<string, IpRecord>,
+    naclIds: readonly string[],
+    allocator: SlotAllocator,
+    now: number,
+    report: { created: string[]; removed: string[]; covered: number; evicted: string[] },
+  ): Promise<void> {
+    const { bans, store } = this.deps;
+    // 1. Evicted: their entries make room first.
+    for (const ban of plan.evicted) {
+      const record = records.get(ban.ip);
+      if (record?.ban === undefined) continue;
+      report.evicted.push(ban.ip);
+      if (isCover(record)) {
+        await bans.lift(record.ip, record.ban.banId, now);
+        await this.uncoverInside(record.ip, now);
+        report.removed.push(record.ip);
+      } else {
+        await this.dropEntries(record, "evicted: the NACL is full and this ban ends soonest", now, allocator);
+      }
+    }
+    // 2. New covers, freeing their members' host entries while a target NACL has no room.
+    const covers = plan.entries.filter((entry) => entry.cover);
+    const placed = new Map<string, IpRecord>();
+    // Host entries that covers replace: room for the covers when the NACL is full (own members first, below).
+    const replaceable = covers
+      .flatMap((entry) => entry.members.flatMap((ip) => records.get(ip) ?? []))
+      .filter((record) => !isCover(record) && hasEntries(record));
+    for (const entry of covers) {
+      const existing = records.get(entry.cidr);
+      if (existing?.ban !== undefined) {
+        placed.set(entry.cidr, await this.extend(existing, entry.endsAt, now));
+        continue;
+      }
+      const memberRecords = entry.members.flatMap((ip) => records.get(ip) ?? []);
+      const targets = [...new Set(memberRecords.flatMap((record) => record.ban?.targets ?? []))].sort();
+      const family = ipFamily(entry.members[0]?.split("/")[0] ?? "");
+      const own = new Set(entry.members);
+      const victims = [
+        ...replaceable.filter((record) => own.has(record.ip)),
+        ...replaceable.filter((record) => !own.has(record.ip)),
+      ];
+      for (const naclId of targets.length > 0 ? targets : naclIds) {
+        while ((await allocator.freeSlots(naclId, family)) === 0 && victims.length > 0) {
+          const victim = victims.shift() as IpRecord;
+          replaceable.splice(replaceable.indexOf(victim), 1);
+          await this.dropEntries(
+            victim,
+            `being replaced by the covering entry ${entry.cidr}`,
+            now,
+            allocator,
+          );
+        }
+      }
+      const cover = await store.modifyRecord(entry.cidr, (current) =>
+        current?.ban !== undefined && !hasEnded(current.ban, Math.floor(now / 1000))
+          ? undefined
+          : coverRecord(
+              current,
+              entry.cidr,
+              entry.endsAt,
+              entry.members,
+              targets.length > 0 ? targets : naclIds,
+              now,
+            ),
+      );
+      if (cover?.ban === undefined) continue;
+      const enforced = (await bans.enforce(cover, allocator, now)) ?? cover;
+      placed.set(entry.cidr, enforced);
+      report.created.push(entry.cidr);
+    }
+    // 3. Members: marked covered (their host entries removed); replaced covers lifted.
+    for (const entry of covers) {
+      const cover = placed.get(entry.cidr);
+      // Members leave their own entries only once the cover holds every NACL they are banned in.
+      const held = cover?.ban?.targets.every((naclId) => cover.ban?.entries[naclId] !== undefined);
+      if (cover?.ban === undefined || !held) continue;
+      for (const ip of entry.members) {
+        const record = records.get(ip);
+        if (record?.ban === undefined || ip === entry.cidr) continue;
+        if (isCover(record)) {
+          await bans.lift(record.ip, record.ban.banId, now);
+          report.removed.push(record.ip);
+        } else if (await this.hide(record, entry.cidr, now, allocator)) {
+          report.covered++;
+        }
+      }
+    }
+    // 4. Host entries the plan keeps but that lack an entry (pending, or freed above while a cover failed).
+    for (const entry of plan.entries.filter((planned) => !planned.cover)) {
+      const record = await store.getRecord(entry.cidr.split("/")[0] ?? entry.cidr);
+      const ban = record?.ban;
+      if (record === undefined || ban === undefined || ban.coveredBy !== undefined) continue;
+      if (ban.targets.every((naclId) => ban.entries[naclId] !== undefined) && ban.targets.length > 0)
+        continue;
+      const claimed = await bans.claim(record, now, this.deps.claimGraceSeconds);
+      if (claimed !== undefined) await bans.enforce(claimed, allocator, now);
+    }
+  }
+
+  /** Removes a ban's entries and records it pending with `reason` (the reconciler retries when room frees). */
+  private async dropEntries(record: IpRecord, reason: string, now: number, allocator: SlotAllocator) {
+    const ban = record.ban as ActiveBan;
+    for (const [naclId, ruleNumber] of Object.entries(ban.entries)) {
+      await this.deps.bans.removeOwnedEntry(naclId, ruleNumber, ban.banId);
+      allocator.forget(naclId);
+    }
+    await this.deps.store.modifyRecord(record.ip, (current) => {
+      if (current?.ban?.banId !== ban.banId) return undefined;
+      const pending = Object.fromEntries(current.ban.targets.map((naclId) => [naclId, reason]));
+      return {
+        ...current,
+        ban: { ...current.ban, entries: {}, pending, state: "pending" },
+        updatedAtIso: isoOfMs(now),
+      };
+    });
+  }
+
+  /** Marks a ban as held by `cidr`: its own entries go, it moves to a `COVERED#n` partition. */
+  private async hide(
+    record: IpRecord,
+    cidr: string,
+    now: number,
+    allocator: SlotAllocator,
+  ): Promise<boolean> {
+    const ban = record.ban as ActiveBan;
+    for (const [naclId, ruleNumber] of Object.entries(ban.entries)) {
+      await this.deps.bans.removeOwnedEntry(naclId, ruleNumber, ban.banId);
+      allocator.forget(naclId);
+    }
+    let hidden = false;
+    await this.deps.store.modifyRecord(
+      record.ip,
+      (current) => {
+        hidden = false;
+        if (current?.ban?.banId !== ban.banId) return undefined;
+        hidden = true;
+        return {
+          ...current,
+          ban: { ...current.ban, entries: {}, pending: {}, state: "enforced", coveredBy: cidr },
+          banShard: coveredShardOf(current.ip),
+          updatedAtIso: isoOfMs(now),
+        };
+      },
+      record,
+    );
+    return hidden;
+  }
+
+  /** Covered bans inside an evicted cover go back to the active partitions, pending. */
+  private async uncoverInside(cidr: string, now: number): Promise<void> {
+    const block = parseCidr(cidr);
+    for await (const record of this.deps.store.bansInShards(allCoveredShards())) {
+      if (record.ban === undefined || !cidrContains(block, record.ip)) continue;
+      await this.deps.store.modifyRecord(record.ip, (current) => {
+        if (current?.ban === undefined || current.ban.banId !== record.ban?.banId) return undefined;
+        const { coveredBy: _cover, ...ban } = current.ban;
+        const reason = `evicted with the covering entry ${cidr}: the NACL is full and it ended soonest`;
+        return {
+          ...current,
+          ban: {
+            ...ban,
+            state: "pending",
+            pending: Object.fromEntries(ban.targets.map((id) => [id, reason])),
+          },
+          banShard: ban.endsAt === null ? PERMANENT_SHARD : banShardOf(current.ip),
+          updatedAtIso: isoOfMs(now),
+        };
+      });
+    }
+  }
+
+  /** A cover lives until its last member's end: moves its end later (never earlier) when new members join. */
+  private async extend(cover: IpRecord, endsAt: number | null, now: number): Promise<IpRecord> {
+    const current = cover.ban as ActiveBan;
+    if (current.endsAt === null || (endsAt !== null && endsAt <= current.endsAt)) return cover;
+    const written = await this.deps.store.modifyRecord(cover.ip, (latest) => {
+      if (latest?.ban?.banId !== current.banId) return undefined;
+      return withEnd(latest, endsAt, now);
+    });
+    return written ?? cover;
+  }
+}
+
+function coverRecord(
+  current: IpRecord | undefined,
+  cidr: string,
+  endsAt: number | null,
+  members: readonly string[],
+  targets: readonly string[],
+  now: number,
+): Omit<IpRecord, "version"> {
+  const nowSeconds = Math.floor(now / 1000);
+  const ban: ActiveBan = {
+    banId: `${COVER_JAIL}#${cidr}#${nowSeconds}`,
+    jail: COVER_JAIL,
+    reason: `covers ${members.length} banned addresses or blocks of ${cidr}`,
+    failures: 0,
+    banNumber: (current?.banCount ?? 0) + 1,
+    bannedAt: nowSeconds,
+    bannedAtIso: isoOfSeconds(nowSeconds),
+    endsAt,
+    endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
+    seconds: endsAt === null ? -1 : endsAt - nowSeconds,
+    lines: members.slice(0, 20),
+    targets,
+    entries: {},
+    pending: {},
+    state: "enforcing",
+    claimedAt: nowSeconds,
+  };
+  const {
+    version: _version,
+    expiresAt: _ttl,
+    ...base
+  } = (current as IpRecord | undefined) ??
+  ({
+    ...recordKey(cidr),
+    kind: "ip" as const,
+    ip: cidr,
+    family: parseCidr(cidr).family,
+    cidr,
+    banCount: 0,
+    banCountByJail: {},
+    recentBans: [],
+    updatedAtIso: isoOfMs(now),
+    version: 0,
+  } as IpRecord);
+  return withEnd({ ...base, banCount: base.banCount + 1 }, endsAt, now, ban);
+}
+
+function withEnd(
+  record: Omit<IpRecord, "version">,
+  endsAt: number | null,
+  now: number,
+  ban: ActiveBan = record.ban as ActiveBan,
+): Omit<IpRecord, "version"> {
+  const nowSeconds = Math.floor(now / 1000);
+  const end = endsAt ?? PERMANENT_BAN_ENDS_AT;
+  return {
+    ...record,
+    ban: {
+      ...ban,
+      endsAt,
+      endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
+      seconds: endsAt === null ? -1 : endsAt - ban.bannedAt,
+      claimedAt: ban.state === "enforcing" ? nowSeconds : ban.claimedAt,
+    },
+    banShard: endsAt === null ? PERMANENT_SHARD : banShardOf(record.ip),
+    banEndsAt: end,
+    banEndsAtIso: isoOfSeconds(end),
+    updatedAtIso: isoOfMs(now),
+  };
+}
+
+function isCover(record: IpRecord): boolean {
+  return record.ip.includes("/");
+}
+
+function hasEntries(record: IpRecord): boolean {
+  return Object.keys(record.ban?.entries ?? {}).length > 0;
+}
+
+function familyOf(cidr: string): IpFamily {
+  return ipFamily(cidr.split("/")[0] ?? cidr);
+}
+
+function isCidr(text: string): boolean {
+  try {
+    parseCidr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,96 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type CoverReport, CoverService } from "../aws/cover-service";
+import { METRIC } from "../core/telemetry";
+import { type ResponderSummary, respond } from "./respond";
+import type { Runtime } from "./runtime";
+import { type UnbannerSummary, unban } from "./unban";
+
+/**
+ * Runs aggregation (issue 7) for a handler, when the configuration enables it: the responder after a batch that
+ * banned, the unbanner on every run (`liftEnded`: it also lifts covered bans whose end passed). Adds the
+ * `Evictions` metric (the caller publishes), logs what changed, notifies the unbans. A failure is logged, not
+ * thrown: the batch's bans are recorded already, and the next unbanner run consolidates again.
+ */
+export async function aggregate(
+  runtime: Runtime,
+  now: number,
+  liftEnded: boolean,
+): Promise<CoverReport | undefined> {
+  if (runtime.config.nacl.aggregation === undefined) return undefined;
+  const { logger, metrics } = runtime;
+  const service = new CoverService({
+    config: runtime.config,
+    store: runtime.store,
+    bans: runtime.bans,
+    enforcer: runtime.enforcer,
+    managedNacls: () => runtime.resolver.managedNacls(),
+    newAllocator: () => runtime.newAllocator(),
+    claimGraceSeconds: runtime.claimGraceSeconds,
+  });
+  let report: CoverReport;
+  try {
+    report = await service.consolidate(now, liftEnded);
+  } catch (error) {
+    logger.error("aggregation failed; the unbanner consolidates again on its next run", {
+      error: String(error),
+    });
+    return undefined;
+  }
+  metrics.addMetric(METRIC.evictions, MetricUnit.Count, report.evicted.length);
+  if (report.created.length + report.removed.length + report.covered + report.evicted.length > 0) {
+    logger.info("covering entries changed", {
+      created: report.created,
+      removed: report.removed,
+      covered: report.covered,
+      evicted: report.evicted,
+    });
+  }
+  if (report.evicted.length > 0) {
+    logger.warn(
+      "bans evicted from the NACLs: no allowed covering block holds them; they stay recorded, pending",
+      {
+        evicted: report.evicted,
+      },
+    );
+  }
+  for (const record of report.lifted) {
+    const ban = record.ban;
+    if (ban === undefined) continue;
+    logger.info("unbanned", {
+      ip: record.ip,
+      jail: ban.jail,
+      endedAt: ban.endsAtIso,
+      coveredBy: ban.coveredBy,
+    });
+    await runtime.notifier.notify({
+      action: "unban",
+      jail: ban.jail,
+      ip: record.ip,
+      failures: ban.failures,
+      until: ban.endsAtIso,
+      nacls: {},
+      banNumber: ban.banNumber,
+    });
+  }
+  return report;
+}
+
+/** The responder with aggregation: a batch that banned is consolidated at once, so covers land in the same invocation. */
+export async function respondAndAggregate(
+  runtime: Runtime,
+  event: unknown,
+  now: number,
+): Promise<ResponderSummary> {
+  const summary = await respond(runtime, event, now);
+  if (summary.bans.length > 0 && (await aggregate(runtime, now, false)) !== undefined) {
+    runtime.metrics.publishStoredMetrics();
+  }
+  return summary;
+}
+
+/** The unbanner with aggregation: lifts, reconciles, then lifts ended covered bans and consolidates the covers. */
+export async function unbanAndAggregate(runtime: Runtime, now: number): Promise<UnbannerSummary> {
+  const summary = await unban(runtime, now);
+  if ((await aggregate(runtime, now, true)) !== undefined) runtime.metrics.publishStoredMetrics();
+  return summary;
+}
