@@ -148,6 +148,11 @@ export class Reconciler {
       const lost = Object.keys(ban.entries).filter((naclId) => rulesByNacl.has(naclId) && !holds(naclId));
       const missing = targets.filter((naclId) => rulesByNacl.has(naclId) && !holds(naclId));
       if (missing.length === 0 && lost.length === 0) continue;
+      // A pending ban waits while none of its NACLs has room: no writes every minute for nothing.
+      if (lost.length === 0 && ban.state === "pending") {
+        const room = await Promise.all(missing.map((naclId) => allocator.freeSlots(naclId, record.family)));
+        if (room.every((free) => free === 0)) continue;
+      }
       const retarget = ban.targets.length > 0 ? undefined : managedNacls;
       const claimed = await bans.claim(record, now, this.deps.graceSeconds, lost, retarget);
       if (claimed === undefined) continue;

@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { hasEnded } from "../aws/ban-service";
+import type { NaclResolution } from "../aws/nacl-resolver";
 import type { SlotAllocator } from "../aws/slot-allocator";
 import { windowId } from "../aws/store";
 import { type IpRecord, isoOfMs, type WindowItem, windowKey } from "../aws/store-items";
@@ -46,6 +47,12 @@ const EMPTY: ResponderSummary = {
 const GROUP_CONCURRENCY = 16;
 const MAX_GROUP_ROUNDS = 8;
 
+/** What the IPs of one invocation share. */
+interface Invocation {
+  readonly allocator: SlotAllocator;
+  readonly targets: () => Promise<NaclResolution>;
+}
+
 type GroupOutcome =
   | { readonly kind: "duplicate" }
   | { readonly kind: "counted"; readonly failures: number }
@@ -86,11 +93,19 @@ export async function respond(runtime: Runtime, event: unknown, now: number): Pr
     groups.map((group) => ({ jail: group.jail.name, ip: group.ip })),
     ips,
   );
-  const allocator = runtime.newAllocator();
+  let resolution: Promise<NaclResolution> | undefined;
+  const invocation: Invocation = {
+    allocator: runtime.newAllocator(),
+    // One batch is one log stream: its NACLs are resolved once, however many IPs it bans.
+    targets: () => {
+      resolution ??= runtime.resolver.resolve(payload.logStream);
+      return resolution;
+    },
+  };
   const results = await mapSettled(groups, GROUP_CONCURRENCY, (group) =>
     handleGroup(
       runtime,
-      allocator,
+      invocation,
       payload,
       group,
       read.windows.get(windowId(group.jail.name, group.ip)),
@@ -170,7 +185,7 @@ function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number)
 /** Counts or bans one IP of one jail, re-reading and trying again when a concurrent writer got there first. */
 async function handleGroup(
   runtime: Runtime,
-  allocator: SlotAllocator,
+  invocation: Invocation,
   payload: LogsPayload,
   group: FailureGroup,
   knownWindow: WindowItem | undefined,
@@ -187,7 +202,7 @@ async function handleGroup(
     }
     const count = countFailures(window && windowState(window), group, now, record?.windowResetAt);
     if (count.fresh.length === 0) return { kind: "duplicate" };
-    if (count.reached) return ban(runtime, allocator, payload, group, count, window, record, now);
+    if (count.reached) return ban(runtime, invocation, payload, group, count, window, record, now);
     if (await store.swap<WindowItem>(windowItem(group, count.state, now), window?.version)) {
       return { kind: "counted", failures: count.fresh.length };
     }
@@ -203,7 +218,7 @@ async function handleGroup(
 
 async function ban(
   runtime: Runtime,
-  allocator: SlotAllocator,
+  invocation: Invocation,
   payload: LogsPayload,
   group: FailureGroup,
   count: CountResult,
@@ -226,7 +241,7 @@ async function ban(
     runtime.random,
   );
   const banningJail = config.jails.find((jail) => jail.name === decision.jail) ?? group.jail;
-  const targets = await runtime.resolver.resolve(payload.logStream);
+  const targets = await invocation.targets();
   if (targets.naclIds.length === 0) {
     logger.error(
       "no NACL to ban in: the configuration names no VPC or NACL that EC2 knows; the ban is pending",
@@ -260,7 +275,7 @@ async function ban(
     window ?? null,
   );
   if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
-  const enforced = (await bans.enforce(imposed.record, allocator, now)) ?? imposed.record;
+  const enforced = (await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record;
   const active = enforced.ban ?? imposed.record.ban;
   const pending = active?.pending ?? {};
   const isPending = Object.keys(pending).length > 0;
