@@ -24,12 +24,22 @@ export class FailureTimeline {
     return this.count;
   }
 
+  /** Time of the earliest failure, or undefined when there is none. */
+  get firstTime(): number | undefined {
+    return this.extreme((a, b) => a < b);
+  }
+
   /** Time of the latest failure, or undefined when there is none. */
   get lastTime(): number | undefined {
-    let last: number | undefined;
-    for (let index = 0; index < this.count; index++)
-      if (last === undefined || this.times[index] > last) last = this.times[index];
-    return last;
+    return this.extreme((a, b) => a > b);
+  }
+
+  private extreme(better: (a: number, b: number) => boolean): number | undefined {
+    let found: number | undefined;
+    for (let index = 0; index < this.count; index++) {
+      if (found === undefined || better(this.times[index], found)) found = this.times[index];
+    }
+    return found;
   }
 
   add(jail: number, ip: string, at: number): void {

@@ -36,6 +36,8 @@ export interface ReplayCounts {
   readonly lines: number;
   readonly failures: number;
   readonly undated: number;
+  /** Times of the first and last failure placed on the timeline. */
+  readonly startedAt: number | undefined;
   readonly endedAt: number | undefined;
 }
 
@@ -60,7 +62,10 @@ export class ReplayTally {
     const lines = [
       `Replay of ${counts.log} with ${counts.config}`,
       `Lines: ${counts.lines} read; failures: ${counts.failures} found` +
-        (counts.undated > 0 ? `, ${counts.undated} without a time (skipped)` : ""),
+        (counts.undated > 0 ? `, ${counts.undated} without a time (skipped)` : "") +
+        (counts.startedAt !== undefined && counts.endedAt !== undefined
+          ? `, from ${iso(counts.startedAt)} to ${iso(counts.endedAt)}`
+          : ""),
       "",
       "Bans per jail:",
     ];

@@ -105,7 +105,15 @@ export async function runReplay(
 
   const summary = tally.summary(
     engine,
-    { log, config: loaded.path, lines, failures: failures.size, undated, endedAt },
+    {
+      log,
+      config: loaded.path,
+      lines,
+      failures: failures.size,
+      undated,
+      startedAt: failures.firstTime,
+      endedAt,
+    },
     [...shown],
   );
   (options.json ? err : out).write(options.json ? summary : `\n${summary}`);

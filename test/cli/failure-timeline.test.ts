@@ -16,10 +16,12 @@ describe("FailureTimeline", () => {
       { jail: 0, ip: "203.0.113.1", at: 30 },
     ]);
     expect(timeline.lastTime).toBe(30);
+    expect(timeline.firstTime).toBe(10);
   });
 
   it("has no last time when empty", () => {
     expect(new FailureTimeline().lastTime).toBeUndefined();
+    expect(new FailureTimeline().firstTime).toBeUndefined();
   });
 
   it("orders any number of failures as a stable sort by time does", () => {

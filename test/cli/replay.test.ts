@@ -302,6 +302,8 @@ describe("cloudjail replay over real captured sshd logs", () => {
     expect(out).toMatch(/Top offenders:\n\s+127\.0\.1\.4\s+2 failures\s+1 bans/);
     expect(out).toMatch(/Longest bans:\n\s+127\.0\.1\.4\s+sshd\s+1h\s+ban #1/);
     expect(summary).toMatch(/^Replay of .*password-failures\.secure\.log with .*timeline\.local/);
+    const times = [...TIMES.values()].flat().sort();
+    expect(summary).toContain(`failures: 15 found, from ${times[0]} to ${times[times.length - 1]}`);
     expect(err).toMatch(/warning: /);
   });
 });
