@@ -31,7 +31,9 @@ describe("BanExpiryQueue", () => {
         fc.integer({ min: 0, max: 50 }),
         (ends, now) => {
           const queue = new BanExpiryQueue();
-          ends.forEach((until, index) => queue.add({ until, jail: "j", ip: String(index) }));
+          ends.forEach((until, index) => {
+            queue.add({ until, jail: "j", ip: String(index) });
+          });
           const expected = ends
             .map((until, index) => ({ until, ip: String(index) }))
             .filter((ban) => ban.until <= now)
