@@ -76,11 +76,14 @@ export async function runTestFilter(
       else writer.write(formatFailure(failure, out));
     }
   };
+  // One context object for every line: the detector copies the number into the failures it returns.
+  const context = { line: 0 };
   await forEachLine(
     input,
     MAX_LINE_LENGTH,
     (text, line) => {
-      const found = detector.push(text, { line });
+      context.line = line;
+      const found = detector.push(text, context);
       if (found.length > 0) emit(found);
     },
     async () => {

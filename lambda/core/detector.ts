@@ -158,6 +158,8 @@ class SshdDetector implements Detector {
   private readonly addresses = new Map<string, string | null>();
   /** Reused for every line: the hot path allocates nothing for lines that count nothing. */
   private readonly line = new LogLine();
+  /** The host name of the last failure: a log names few hosts, so failures share the string. */
+  private lastHost: string | undefined;
 
   constructor(
     private readonly mask: number,
@@ -319,11 +321,25 @@ class SshdDetector implements Detector {
       patternId: pattern.id,
       family: pattern.family,
       user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
-      host: line.host,
+      host: this.hostOf(line),
       pid: line.pid,
       line: context.line,
       text: displayText(text, end),
     };
+  }
+
+  private hostOf(line: LogLine): string | undefined {
+    const last = this.lastHost;
+    if (line.hostStart === -1) return undefined;
+    if (
+      last !== undefined &&
+      line.hostEnd - line.hostStart === last.length &&
+      line.text.startsWith(last, line.hostStart)
+    ) {
+      return last;
+    }
+    this.lastHost = line.host;
+    return this.lastHost;
   }
 
   private pending(
