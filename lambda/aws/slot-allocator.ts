@@ -97,7 +97,10 @@ export class SlotAllocator {
               : `${request.naclId} holds its quota of ${this.settings.quota} ${request.family} entries`,
         };
       }
-      const ruleNumber = plan.freeNumbers[0] as number;
+      // The lowest free number first; after a lost race, any free one, so that competing writers spread out.
+      const pick =
+        round === 0 ? 0 : Math.floor(Math.random() * Math.min(plan.freeNumbers.length, plan.freeSlots));
+      const ruleNumber = plan.freeNumbers[pick] as number;
       const lease = await this.leases.acquire({ ...request, ruleNumber, now });
       if (lease === undefined) {
         // Another invocation leased it since we looked: read the leases again and pick anew.

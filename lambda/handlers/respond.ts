@@ -263,6 +263,8 @@ async function ban(
     now,
     record ?? null,
   );
+  // Another invocation banned the IP first: these failures are reported against its ban.
+  if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
   // The window keeps the event ids (and totals) of this batch; the record's windowResetAt keeps them out of the
   // next ban. Written after the ban so that a crash in between leaves a ban, never a lost one.
   await store.modifyWindow(
@@ -274,7 +276,6 @@ async function ban(
     },
     window ?? null,
   );
-  if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
   const enforced = (await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record;
   const active = enforced.ban ?? imposed.record.ban;
   const pending = active?.pending ?? {};
