@@ -239,6 +239,40 @@ describe("the responder", () => {
     ).toBe(true);
   });
 
+  it("never writes into a NACL whose own rules sit inside the reserved range, and says why", async () => {
+    world = await createWorld(db);
+    const [defaultNacl, customNacl] = world.naclIds;
+    const userRule = {
+      NetworkAclId: customNacl,
+      RuleNumber: 50,
+      Egress: false,
+      RuleAction: "allow" as const,
+      Protocol: "-1",
+      CidrBlock: "192.0.2.0/24",
+    };
+    world.model.createNetworkAclEntry(userRule);
+    const { runtime, recorder } = world.runtime();
+    const summary = await respond(
+      runtime,
+      logsEvent(attackLines([ATTACKER], 5), { logStream: world.instanceId }),
+      T0,
+    );
+    expect(summary.pending).toEqual([ATTACKER]);
+    const ban = (await runtime.store.getRecord(ATTACKER))?.ban;
+    expect(ban?.entries).toEqual({ [defaultNacl]: 1 });
+    expect(ban?.pending[customNacl]).toMatch(
+      /inbound rule 50 \(allow 192\.0\.2\.0\/24\) lies inside the reserved range 1-99/,
+    );
+    const { unban } = await import("../../lambda/handlers/unban");
+    await unban(runtime, T0 + 60_000);
+    expect(world.model.entriesOf(customNacl)).toContainEqual(
+      expect.objectContaining({ RuleNumber: 50, RuleAction: "allow" }),
+    );
+    expect(
+      recorder.logs.some((log) => log.level === "error" && String(log.fields.rule).includes("rule 50")),
+    ).toBe(true);
+  });
+
   it("skips the control message CloudWatch Logs sends first", async () => {
     world = await createWorld(db);
     const { runtime, recorder } = world.runtime();
