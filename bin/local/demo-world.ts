@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client, type NetworkAclEntry } from "@aws-sdk/client-ec2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
@@ -89,6 +89,7 @@ export async function startDemoWorld(
     await createCloudjailTable(dynamodb, TABLE_NAME).catch((error: Error) => {
       if (error.name !== "ResourceInUseException") throw error; // kept from an earlier run (--data)
     });
+    await waitUntilActive(dynamodb, TABLE_NAME);
     ec2 = await startEc2Endpoint(model);
   } catch (error) {
     dynamodb.destroy();
@@ -136,6 +137,19 @@ export async function startDemoWorld(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * dynalite answers CreateTable with CREATING and turns the table ACTIVE on a timer; until then every item request
+ * is refused. Waiting here also makes sure the ACTIVE state is stored before a `--data` run ends.
+ */
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === "ACTIVE") return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the demo's table ${tableName} did not become ACTIVE within 10 s`);
 }
 
 /** Metrics that count but print nothing: Powertools reads its documented switch when the object is created. */
