@@ -1,0 +1,35 @@
+/**
+ * An overflow target (issue 7): a set of blocked CIDRs outside the NACLs, for fleets that outgrow them. Both
+ * adapters (WAFv2 IP set, Network Firewall rule-group IP set) change the whole set in one read-modify-write guarded
+ * by the service's own token, so concurrent writers never lose each other's addresses.
+ */
+export interface OverflowTarget {
+  /** Adds CIDRs (`/32`, `/128` or wider); those already present are kept once. */
+  add(cidrs: readonly string[]): Promise<OverflowResult>;
+  /** Removes CIDRs; absent ones are ignored. */
+  remove(cidrs: readonly string[]): Promise<OverflowResult>;
+  /** The CIDRs blocked now. */
+  list(): Promise<readonly string[]>;
+}
+
+/** What a change did: `full` when the target's limit refused it (nothing was changed then). */
+export type OverflowResult =
+  | { readonly status: "updated" | "unchanged"; readonly size: number }
+  | { readonly status: "full"; readonly size: number; readonly limit: number };
+
+/** Applies additions and removals to a list of CIDRs, keeping order and uniqueness. */
+export function changedSet(
+  current: readonly string[],
+  add: readonly string[],
+  remove: readonly string[],
+): string[] {
+  const removing = new Set(remove);
+  const next = current.filter((cidr) => !removing.has(cidr));
+  const present = new Set(next);
+  for (const cidr of add) {
+    if (present.has(cidr) || removing.has(cidr)) continue;
+    present.add(cidr);
+    next.push(cidr);
+  }
+  return next;
+}
