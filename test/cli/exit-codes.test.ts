@@ -37,13 +37,18 @@ describe("the cloudjail process", () => {
   it("ends with exit code 2 and says how to get credentials when there are none", async () => {
     const result = await cloudjail(["status", "--region", "eu-west-1"], bareEnvironment);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^cloudjail: no AWS credentials found: run "aws configure" or "aws sso login"/);
+    expect(result.stderr).toMatch(
+      /^cloudjail: no AWS credentials found: run "aws configure" or "aws sso login"/,
+    );
     expect(result.stdout).toBe("");
   });
 
   it("reads the table through the standard AWS_ENDPOINT_URL_DYNAMODB and ends with exit code 0", async () => {
     const stackFile = path.join(scratch, "stack.json");
-    writeFileSync(stackFile, JSON.stringify({ stackName: "Cloudjail", tableName: db.tableName, config: repoConfig() }));
+    writeFileSync(
+      stackFile,
+      JSON.stringify({ stackName: "Cloudjail", tableName: db.tableName, config: repoConfig() }),
+    );
     const env = {
       ...bareEnvironment,
       AWS_ACCESS_KEY_ID: "local",
