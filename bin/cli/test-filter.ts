@@ -1,15 +1,17 @@
 import { once } from "node:events";
-import { closeSync, createReadStream, fstatSync, openSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import {
   createDetector,
   type Detector,
   FilterConfigError,
+  type FilterSpec,
   MAX_LINE_LENGTH,
 } from "../../lambda/core/detector";
 import { type Failure, SSHD_MODES, type SshdMode } from "../../lambda/core/types";
 import { UsageError } from "./errors";
+import { parseFilterFile } from "./filter-file";
 import { forEachLine } from "./line-reader";
 
 /** Output forms of `test-filter`, as in `fail2ban-regex -o`. */
@@ -31,7 +33,7 @@ export function registerTestFilter(program: Command): void {
       "run the sshd filter over a log file (or - for stdin) and show what it counts, like fail2ban-regex",
     )
     .argument("<file>", "log file to read, or - for standard input")
-    .option("--filter <name>", "filter to run (sshd)", "sshd")
+    .option("--filter <name>", "filter to run: sshd, or the path of a fail2ban filter file", "sshd")
     .option("--mode <mode>", `sshd filter mode: ${SSHD_MODES.join(", ")}`, "normal")
     .option("--out <form>", `output: ${TEST_FILTER_OUTPUTS.join(", ")}`, "summary")
     .option(
@@ -52,19 +54,15 @@ export async function runTestFilter(
   const mode = parseMode(options.mode);
   const out = parseOutput(options.out);
   const year = options.year === undefined ? undefined : parseYear(options.year);
-  if (options.filter !== "sshd") throw new UsageError(`unknown filter "${options.filter}" (valid: sshd)`);
-  const input = openInput(file);
+  const filter = filterSpec(options.filter, mode);
   let detector: Detector;
   try {
-    detector = createDetector({
-      filter: { filter: "sshd", mode },
-      now: Date.now(),
-      ...(year ? { year } : {}),
-    });
+    detector = createDetector({ filter, now: Date.now(), ...(year ? { year } : {}) });
   } catch (error) {
-    if (error instanceof FilterConfigError) throw new UsageError(error.message);
+    if (error instanceof FilterConfigError) throw new UsageError(`${options.filter}: ${error.message}`);
     throw error;
   }
+  const input = openInput(file);
   const started = performance.now();
   const writer = new BufferedWriter(output);
   const perIp = new Map<string, number>();
@@ -92,9 +90,24 @@ export async function runTestFilter(
   );
   emit(detector.end());
   if (out === "summary") {
-    writer.write(formatSummary(detector, mode, failures, perIp, performance.now() - started));
+    const label = filter.filter === "sshd" ? `sshd, mode ${mode}` : options.filter;
+    writer.write(formatSummary(detector, label, failures, perIp, performance.now() - started));
   }
   await writer.drain();
+}
+
+/** `sshd`, or the path of a fail2ban filter file whose failregex/ignoreregex make a custom filter. */
+function filterSpec(name: string, mode: SshdMode): FilterSpec {
+  if (name === "sshd") return { filter: "sshd", mode };
+  let text: string;
+  try {
+    text = readFileSync(name, "utf8");
+  } catch {
+    throw new UsageError(`unknown filter "${name}" (valid: sshd, or the path of a fail2ban filter file)`);
+  }
+  const { failregex, ignoreregex } = parseFilterFile(text);
+  if (failregex.length === 0) throw new UsageError(`${name}: no failregex in its [Definition] section`);
+  return { filter: "custom", mode, failregex, ignoreregex };
 }
 
 function parseMode(text: string): SshdMode {
@@ -153,14 +166,14 @@ const SUMMARY_ADDRESSES = 100;
 
 function formatSummary(
   detector: Detector,
-  mode: SshdMode,
+  filterLabel: string,
   failures: number,
   perIp: ReadonlyMap<string, number>,
   elapsedMs: number,
 ): string {
   const { read, matched, missed, ignored, skipped, hitsByPattern } = detector.stats;
   const lines = [
-    `Filter: sshd, mode ${mode}`,
+    `Filter: ${filterLabel}`,
     `Lines: ${read} read, ${matched} matched, ${missed} missed, ${ignored} ignored, ${skipped} skipped`,
     `Failures counted: ${failures} from ${perIp.size} addresses`,
     "",

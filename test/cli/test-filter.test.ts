@@ -94,6 +94,48 @@ describe("cloudjail test-filter", () => {
     await expect(run(folder)).rejects.toThrow(UsageError);
   });
 
+  it("runs a fail2ban filter file's failregex and ignoreregex with --filter <path>", async () => {
+    const filterFile = join(folder, "myapp.conf");
+    writeFileSync(
+      filterFile,
+      [
+        "# a fail2ban filter.d file",
+        "[INCLUDES]",
+        "before = common.conf",
+        "[Definition]",
+        "failregex = ^%(__prefix_line)slogin failed for <F-USER>\\S+</F-USER> from <HOST>$",
+        "            ^token rejected from <HOST>$",
+        "ignoreregex = for healthcheck ",
+        "",
+      ].join("\n"),
+    );
+    const log = join(folder, "myapp.log");
+    writeFileSync(
+      log,
+      [
+        "Nov 25 11:00:00 web1 myapp[9]: login failed for bob from 192.0.2.7",
+        "Nov 25 11:00:01 web1 myapp[9]: login failed for healthcheck from 192.0.2.8",
+        "Nov 25 11:00:02 web1 myapp[9]: token rejected from 2001:DB8::9",
+        "",
+      ].join("\n"),
+    );
+    expect(await run(log, { filter: filterFile, out: "row" })).toBe("1\t192.0.2.7\n3\t2001:db8::9\n");
+    const summary = await run(log, { filter: filterFile });
+    expect(summary).toContain(`Filter: ${filterFile}`);
+    expect(summary).toContain("Lines: 3 read, 2 matched, 0 missed, 1 ignored, 0 skipped");
+  });
+
+  it("rejects a filter file without failregex or with an unsupported pattern, naming the file", async () => {
+    const empty = join(folder, "empty.conf");
+    writeFileSync(empty, "[Definition]\nignoreregex =\n");
+    await expect(run(logFile, { filter: empty })).rejects.toThrow(/empty\.conf: no failregex/);
+    const interpolated = join(folder, "interpolated.conf");
+    writeFileSync(interpolated, "[Definition]\nfailregex = ^%(_daemon)s failed from <HOST>\n");
+    await expect(run(logFile, { filter: interpolated })).rejects.toThrow(
+      /interpolated\.conf: .*interpolation/,
+    );
+  });
+
   it("exits 0 after a run (also with no match) and 2 with a message for usage errors, as a process", () => {
     const cli = join(__dirname, "../../bin/cloudjail.js");
     const ok = spawnSync(process.execPath, [cli, "test-filter", "-", "--out", "ip"], {
