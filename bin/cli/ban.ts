@@ -1,20 +1,8 @@
 import type { Command } from "commander";
-import { hasEnded } from "../../lambda/aws/ban-service";
-import { decideBan } from "../../lambda/core/batch";
-import { isIgnored } from "../../lambda/core/policy";
-import { createOperatorRuntime, jailPortSpan } from "./ban-path";
 import { UsageError } from "./errors";
 import { requireIp } from "./ip-argument";
-import { banView } from "./jail-status";
-import {
-  type OperatorDeps,
-  type OperatorOptions,
-  REAL_OPERATOR_DEPS,
-  runOperator,
-  withOperatorOptions,
-  writeJson,
-} from "./operator";
-import { requireJail } from "./stack";
+import type { OperatorDeps } from "./operator";
+import { type OperatorOptions, withOperatorOptions } from "./operator-options";
 import { banJson, formatBanTable } from "./status-view";
 
 interface BanOptions extends OperatorOptions {
@@ -30,7 +18,7 @@ export class PendingBanError extends Error {
  * `cloudjail ban <jail> <ip>`: a manual ban through the runtime's ban path, with the jail's bantime (and
  * bantime.increment from the address's history). An address in the jail's ignoreip is refused unless `--force`.
  */
-export function registerBan(program: Command, deps: OperatorDeps = REAL_OPERATOR_DEPS): void {
+export function registerBan(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
     program
       .command("ban")
@@ -38,9 +26,17 @@ export function registerBan(program: Command, deps: OperatorDeps = REAL_OPERATOR
       .argument("<jail>", "the jail whose bantime applies, e.g. sshd")
       .argument("<ip>", "IPv4 or IPv6 address")
       .option("--force", "ban even an address the jail's ignoreip protects"),
-  ).action((jailName: string, ipText: string, options: BanOptions) => {
+  ).action(async (jailName: string, ipText: string, options: BanOptions) => {
     const ip = requireIp(ipText);
-    return runOperator(options, deps, async (context) => {
+    // The AWS SDK and the runtime load when the command runs, not at every start of the CLI.
+    const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
+    const { createOperatorRuntime, jailPortSpan } = await import("./ban-path");
+    const { hasEnded } = await import("../../lambda/aws/ban-service");
+    const { decideBan } = await import("../../lambda/core/batch");
+    const { isIgnored } = await import("../../lambda/core/policy");
+    const { banView } = await import("./jail-status");
+    const { requireJail } = await import("./stack");
+    return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const { config } = context.stack;
       const jail = requireJail(config, jailName);
       if (options.force !== true && isIgnored(jail, ip)) {

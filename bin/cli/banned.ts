@@ -1,30 +1,26 @@
 import type { Command } from "commander";
-import { CloudjailStore } from "../../lambda/aws/store";
 import { requireIp } from "./ip-argument";
-import { type BanView, banView, byEnd } from "./jail-status";
-import {
-  type OperatorDeps,
-  type OperatorOptions,
-  REAL_OPERATOR_DEPS,
-  runOperator,
-  withOperatorOptions,
-  writeJson,
-} from "./operator";
+import type { BanView } from "./jail-status";
+import type { OperatorDeps } from "./operator";
+import { type OperatorOptions, withOperatorOptions } from "./operator-options";
 import { banJson, formatBanTable } from "./status-view";
 
 /**
  * `cloudjail banned [ip...]`: what is banned, in which jail, in which NACLs, until when. Without addresses it
  * lists every active ban (from the bans-by-end index, no scan); with addresses, it answers for each of them.
  */
-export function registerBanned(program: Command, deps: OperatorDeps = REAL_OPERATOR_DEPS): void {
+export function registerBanned(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
     program
       .command("banned")
       .description("list active bans: address, jail, NACL entries, end")
       .argument("[ip...]", "only these addresses (IPv4 or IPv6)"),
-  ).action((ips: string[], options: OperatorOptions) => {
+  ).action(async (ips: string[], options: OperatorOptions) => {
     const wanted = ips.map(requireIp);
-    return runOperator(options, deps, async (context) => {
+    const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
+    const { banView, byEnd } = await import("./jail-status");
+    const { CloudjailStore } = await import("../../lambda/aws/store");
+    return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const store = new CloudjailStore(context.documents, context.stack.tableName);
       const bans: BanView[] = [];
       const notBanned: string[] = [];

@@ -4,7 +4,6 @@ import type { Readable } from "node:stream";
 import type { Command } from "commander";
 import { formatDuration } from "../../lambda/core/duration";
 import { ProgressBar } from "../local/demo-progress";
-import { runDemo } from "../local/demo-run";
 import { UsageError } from "./errors";
 import { configPath, loadConfig } from "./load-config";
 
@@ -64,6 +63,8 @@ export function registerDemo(program: Command): void {
       });
       process.once("SIGINT", stop);
       try {
+        // dynalite, the AWS SDK and the runtime load when the demo runs, not at every start of the CLI.
+        const { runDemo } = await import("../local/demo-run");
         await runDemo({
           input,
           live,

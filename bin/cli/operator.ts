@@ -1,25 +1,18 @@
 import { readFileSync } from "node:fs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type Command, Option } from "commander";
 import { createDocumentClient } from "../../lambda/aws/store";
 import { ConfigError, parseConfigJson } from "../../lambda/core/config";
 import { type AwsClients, type AwsOptions, createAwsClients, explainAwsError } from "./aws-clients";
 import { UsageError } from "./errors";
+import type { OperatorOptions } from "./operator-options";
 import { cloudFormationLocator, type DeployedStack, defaultStackName, type StackLocator } from "./stack";
 
 /**
- * What the operator commands (`status`, `banned`, `ban`, `unban`) share: the options that find a deployed stack
- * and reach AWS, and the context a command runs in. Everything that touches the outside comes in through
+ * What the operator commands (`status`, `banned`, `ban`, `unban`) share when they run: the clients, the deployed
+ * stack and the context a command body receives (their options are in operator-options.ts). Commands load this
+ * module (and with it the AWS SDK) only when they run. Everything that touches the outside comes in through
  * {@link OperatorDeps}, so tests run the real commands against dynalite and the NACL model.
  */
-
-/** Options every operator command accepts. */
-export interface OperatorOptions extends AwsOptions {
-  readonly stack?: string;
-  readonly json?: boolean;
-  /** Hidden: a JSON stack description `{ stackName, tableName, config }` used instead of CloudFormation. */
-  readonly stackFile?: string;
-}
 
 /** The outside world of an operator command. */
 export interface OperatorDeps {
@@ -50,19 +43,6 @@ export interface OperatorContext {
   readonly now: number;
   readonly json: boolean;
   readonly write: (text: string) => void;
-}
-
-/** Adds `--stack`, `--profile`, `--region`, `--json` (and the hidden `--stack-file`) to a command. */
-export function withOperatorOptions(command: Command): Command {
-  return command
-    .option(
-      "--stack <name>",
-      'the deployed stack (default: cdk.json\'s "cloudjail:stackName", else Cloudjail)',
-    )
-    .option("--profile <name>", "AWS profile (default: the standard credential chain, AWS_PROFILE)")
-    .option("--region <region>", "AWS region (default: AWS_REGION or the profile's region)")
-    .option("--json", "print JSON for scripts instead of tables")
-    .addOption(new Option("--stack-file <path>", "stack description instead of CloudFormation").hideHelp());
 }
 
 /**

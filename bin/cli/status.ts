@@ -1,28 +1,25 @@
 import type { Command } from "commander";
-import { type JailStatus, scanState, summarizeJails } from "./jail-status";
-import {
-  type OperatorDeps,
-  type OperatorOptions,
-  REAL_OPERATOR_DEPS,
-  runOperator,
-  withOperatorOptions,
-  writeJson,
-} from "./operator";
-import { requireJail } from "./stack";
+import type { JailStatus } from "./jail-status";
+import type { OperatorDeps } from "./operator";
+import { type OperatorOptions, withOperatorOptions } from "./operator-options";
 import { banJson, formatBanTable, formatJailStatus, formatOverview } from "./status-view";
 
 /**
  * `cloudjail status [jail]`: fail2ban-client's status of the deployed stack's jails (currently/total failed and
  * banned, banned IPs); with a jail, also its bans with their ends and NACL entries.
  */
-export function registerStatus(program: Command, deps: OperatorDeps = REAL_OPERATOR_DEPS): void {
+export function registerStatus(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
     program
       .command("status")
       .description("show the jails of the deployed stack: failures and bans, like fail2ban-client status")
       .argument("[jail]", "one jail: adds its banned IPs with their ends and NACL entries"),
-  ).action((jail: string | undefined, options: OperatorOptions) =>
-    runOperator(options, deps, async (context) => {
+  ).action(async (jail: string | undefined, options: OperatorOptions) => {
+    // The AWS SDK loads when an operator command runs, not at every start of the CLI.
+    const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
+    const { scanState, summarizeJails } = await import("./jail-status");
+    const { requireJail } = await import("./stack");
+    return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const { config } = context.stack;
       const jails =
         jail === undefined ? config.jails.filter((each) => each.enabled) : [requireJail(config, jail)];
@@ -49,8 +46,8 @@ export function registerStatus(program: Command, deps: OperatorDeps = REAL_OPERA
           `${formatJailStatus(status, logGroup)}\n${formatBanTable(status.bans, "no address is banned in this jail")}`,
         );
       }
-    }),
-  );
+    });
+  });
 }
 
 /** The JSON form: the counters, the banned IPs, and with a jail named, the bans themselves. */

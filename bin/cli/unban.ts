@@ -1,17 +1,10 @@
 import type { Command } from "commander";
 import type { LiftResult } from "../../lambda/aws/ban-service";
 import type { IpRecord } from "../../lambda/aws/store-items";
-import { createOperatorRuntime } from "./ban-path";
 import { UsageError } from "./errors";
 import { requireIp } from "./ip-argument";
-import {
-  type OperatorDeps,
-  type OperatorOptions,
-  REAL_OPERATOR_DEPS,
-  runOperator,
-  withOperatorOptions,
-  writeJson,
-} from "./operator";
+import type { OperatorDeps } from "./operator";
+import { type OperatorOptions, withOperatorOptions } from "./operator-options";
 import { formatTable } from "./table-format";
 
 interface UnbanOptions extends OperatorOptions {
@@ -32,19 +25,22 @@ interface Unbanned {
  * `cloudjail unban <ip...>` / `cloudjail unban --all`: lifts bans now, through the runtime's ban path: the IP
  * record first, then each NACL entry whose rule-slot lease still names the ban, then the lease.
  */
-export function registerUnban(program: Command, deps: OperatorDeps = REAL_OPERATOR_DEPS): void {
+export function registerUnban(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
     program
       .command("unban")
       .description("lift bans now: NACL entries and records removed, not at the next unbanner run")
       .argument("[ip...]", "addresses to unban (IPv4 or IPv6)")
       .option("--all", "lift every active ban"),
-  ).action((ipTexts: string[], options: UnbanOptions) => {
+  ).action(async (ipTexts: string[], options: UnbanOptions) => {
     if (options.all === true && ipTexts.length > 0) throw new UsageError("give addresses or --all, not both");
     if (options.all !== true && ipTexts.length === 0)
       throw new UsageError("give the addresses to unban, or --all");
     const ips = [...new Set(ipTexts.map(requireIp))];
-    return runOperator(options, deps, async (context) => {
+    // The AWS SDK and the runtime load when the command runs, not at every start of the CLI.
+    const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
+    const { createOperatorRuntime } = await import("./ban-path");
+    return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const runtime = createOperatorRuntime(context);
       const records: IpRecord[] = [];
       const notBanned: string[] = [];
