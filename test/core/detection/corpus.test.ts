@@ -48,7 +48,7 @@ function families(manifest: string): Array<[string, Family]> {
 }
 
 /** Failures per address when the sshd filter in `mode` reads `file`. */
-export function countsPerAddress(file: string, mode: SshdMode): Record<string, number> {
+function countsPerAddress(file: string, mode: SshdMode): Record<string, number> {
   const detector = createDetector({ filter: { filter: "sshd", mode }, now: CAPTURE_NOW });
   const counts: Record<string, number> = {};
   const lines = readFileSync(join(FIXTURES, file), "utf8").split("\n");
