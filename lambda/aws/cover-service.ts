@@ -61,8 +61,16 @@ export interface CoverDeps {
 export class CoverService {
   constructor(private readonly deps: CoverDeps) {}
 
-  /** Plans every family over the active bans and applies the plans; `liftEnded` also lifts covered bans that ended. */
-  async consolidate(now: number, liftEnded: boolean): Promise<CoverReport> {
+  /**
+   * Plans every family over the active bans and applies the plans; `liftEnded` also lifts covered bans that ended.
+   * `ownClaims`: addresses whose bans the caller recorded and still holds in state `enforcing` (the responder's
+   * batch): they are placed here, read strongly consistently when the index does not list them yet.
+   */
+  async consolidate(
+    now: number,
+    liftEnded: boolean,
+    ownClaims: readonly string[] = [],
+  ): Promise<CoverReport> {
     const { config, store, bans } = this.deps;
     const aggregation = config.nacl.aggregation;
     const report = {
@@ -86,6 +94,12 @@ export class CoverService {
     for await (const record of store.activeBans()) {
       if (record.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(record.ip, record);
     }
+    for (const ip of ownClaims) {
+      if (records.has(ip)) continue;
+      const record = await store.getRecord(ip);
+      if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(ip, record);
+    }
+    const claims = new Set(ownClaims);
     const naclIds = [
       ...new Set([
         ...(await this.deps.managedNacls()),
@@ -116,7 +130,7 @@ export class CoverService {
         },
       );
       report.plans.set(family, plan);
-      await this.apply(plan, records, naclIds, allocator, now, report);
+      await this.apply(plan, records, naclIds, allocator, now, report, claims);
     }
     return report;
   }
@@ -142,6 +156,7 @@ export class CoverService {
     allocator: SlotAllocator,
     now: number,
     report: { created: string[]; removed: string[]; covered: number; evicted: string[] },
+    claims: ReadonlySet<string>,
   ): Promise<void> {
     const { bans, store } = this.deps;
     // 1. Evicted: their entries make room first.
@@ -231,7 +246,8 @@ export class CoverService {
       if (record === undefined || ban === undefined || ban.coveredBy !== undefined) continue;
       if (ban.targets.every((naclId) => ban.entries[naclId] !== undefined) && ban.targets.length > 0)
         continue;
-      const claimed = await bans.claim(record, now, this.deps.claimGraceSeconds);
+      const own = claims.has(record.ip) && ban.state === "enforcing";
+      const claimed = own ? record : await bans.claim(record, now, this.deps.claimGraceSeconds);
       if (claimed !== undefined) await bans.enforce(claimed, allocator, now);
     }
   }

@@ -15,6 +15,7 @@ export async function aggregate(
   runtime: Runtime,
   now: number,
   liftEnded: boolean,
+  ownClaims: readonly string[] = [],
 ): Promise<CoverReport | undefined> {
   if (runtime.config.nacl.aggregation === undefined) return undefined;
   const { logger, metrics } = runtime;
@@ -29,7 +30,7 @@ export async function aggregate(
   });
   let report: CoverReport;
   try {
-    report = await service.consolidate(now, liftEnded);
+    report = await service.consolidate(now, liftEnded, ownClaims);
   } catch (error) {
     logger.error("aggregation failed; the unbanner consolidates again on its next run", {
       error: String(error),
@@ -82,7 +83,7 @@ export async function respondAndAggregate(
   now: number,
 ): Promise<ResponderSummary> {
   const summary = await respond(runtime, event, now);
-  if (summary.bans.length > 0 && (await aggregate(runtime, now, false)) !== undefined) {
+  if (summary.bans.length > 0 && (await aggregate(runtime, now, false, summary.bans)) !== undefined) {
     runtime.metrics.publishStoredMetrics();
   }
   return summary;

@@ -276,7 +276,11 @@ async function ban(
     },
     window ?? null,
   );
-  const enforced = (await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record;
+  // With aggregation, the batch's bans are placed together right after it (respondAndAggregate, issue 7).
+  const enforced =
+    runtime.config.nacl.aggregation === undefined
+      ? ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record)
+      : imposed.record;
   const active = enforced.ban ?? imposed.record.ban;
   const pending = active?.pending ?? {};
   const isPending = Object.keys(pending).length > 0;
