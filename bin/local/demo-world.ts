@@ -12,7 +12,7 @@ import { createDocumentClient } from "../../lambda/aws/store";
 import { METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { createRuntime, type Runtime } from "../../lambda/handlers/runtime";
-import { createCloudjailTable } from "../../test/support/dynalite";
+import { createCloudjailTable } from "./dynalite";
 import { type Ec2Endpoint, startEc2Endpoint } from "./ec2-endpoint";
 import { NaclModel } from "./nacl-model";
 
