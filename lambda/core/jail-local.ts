@@ -25,13 +25,18 @@ import {
   stockJailSettings,
 } from "./jail-settings";
 import {
+  AGGREGATION_OPTION_NAMES,
+  type AggregationInput,
+  aggregationFromOptions,
   DEFAULT_NACL_SETTINGS,
   parseNaclIds,
+  parseProtectedCidrs,
   parseQuota,
   parseRuleRange,
   parseScope,
   parseTopicArn,
   parseVpcIds,
+  readAggregationOption,
 } from "./nacl-settings";
 import type { CloudjailConfig, JailConfig, NaclSettings } from "./types";
 
@@ -271,10 +276,19 @@ function readCloudjailSection(
 ): { nacl: NaclSettings; topicArn?: string } {
   let nacl: NaclSettings = { ...DEFAULT_NACL_SETTINGS };
   let topicArn: string | undefined;
+  let aggregation: AggregationInput = { fields: {} };
+  let lastLine = section.line;
   for (const entry of section.entries.values()) {
     const read = <T>(parse: (text: string) => T): T =>
       parseEntry(document, section, { ...entry, value: expandLocal(document, section, entry) }, parse);
-    switch (entry.key.replace(/[-_.]/g, "")) {
+    const key = entry.key.replace(/[-_.]/g, "");
+    lastLine = Math.max(lastLine, entry.line);
+    const aggregated = read((text) => readAggregationOption(key, text, aggregation, parseBoolean));
+    if (aggregated !== undefined) {
+      aggregation = aggregated;
+      continue;
+    }
+    switch (key) {
       case "scope":
         nacl = { ...nacl, scope: read(parseScope) };
         break;
@@ -296,15 +310,26 @@ function readCloudjailSection(
       case "restricttojailports":
         nacl = { ...nacl, restrictToJailPorts: read(parseBoolean) };
         break;
+      case "protectedcidrs":
+        nacl = { ...nacl, protectedCidrs: read((text) => parseProtectedCidrs(splitList(text))) };
+        break;
       case "topicarn":
       case "topic":
         topicArn = read(parseTopicArn);
         break;
       default:
         throw new ConfigError(
-          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, topic_arn`,
+          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn, ${AGGREGATION_OPTION_NAMES}`,
         );
     }
+  }
+  try {
+    const settings = aggregationFromOptions(aggregation);
+    if (settings !== undefined) nacl = { ...nacl, aggregation: settings };
+  } catch (error) {
+    throw new ConfigError(
+      `${document.fileName}:${lastLine} [${CLOUDJAIL_SECTION}]: ${(error as Error).message}`,
+    );
   }
   return { nacl, ...(topicArn ? { topicArn } : {}) };
 }

@@ -137,3 +137,46 @@ export function parseAggregation(
 export function parseProtectedCidrs(cidrs: readonly string[]): string[] {
   return cidrs.map((text) => cidrText(parseCidr(text)));
 }
+
+/** Aggregation options of jail.local's `[cloudjail]` section as read so far (validated together at the end). */
+export interface AggregationInput {
+  readonly enabled?: boolean;
+  readonly fields: Partial<Record<keyof AggregationSettings, number>>;
+}
+
+const AGGREGATION_KEYS: Readonly<Record<string, keyof AggregationSettings>> = {
+  aggregateipv4prefix: "ipv4Prefix",
+  aggregateipv6prefix: "ipv6Prefix",
+  aggregateipv4widest: "ipv4WidestPrefix",
+  aggregateipv6widest: "ipv6WidestPrefix",
+  aggregatethreshold: "threshold",
+};
+
+/** jail.local option names of aggregation (normalised: no `_`/`-`/`.`), for error messages. */
+export const AGGREGATION_OPTION_NAMES =
+  "aggregate, aggregate_ipv4_prefix, aggregate_ipv6_prefix, aggregate_ipv4_widest, aggregate_ipv6_widest, aggregate_threshold";
+
+/**
+ * Reads one `[cloudjail]` option if it is an aggregation option (`aggregate = true`, `aggregate_ipv4_prefix = 24`,
+ * ...): returns the options so far with it, or undefined when `key` (normalised) is not one. Setting a field turns
+ * aggregation on unless `aggregate = false` says otherwise.
+ */
+export function readAggregationOption(
+  key: string,
+  text: string,
+  current: AggregationInput,
+  parseBoolean: (text: string) => boolean,
+): AggregationInput | undefined {
+  if (key === "aggregate" || key === "aggregation") return { ...current, enabled: parseBoolean(text) };
+  const field = AGGREGATION_KEYS[key];
+  if (field === undefined) return undefined;
+  const value = Number(text.trim().replace(/^\//, ""));
+  if (!Number.isInteger(value)) throw new Error(`"${text}" is not a whole number`);
+  return { ...current, fields: { ...current.fields, [field]: value } };
+}
+
+/** The aggregation settings the options describe, or undefined when aggregation stays off. */
+export function aggregationFromOptions(options: AggregationInput): AggregationSettings | undefined {
+  const enabled = options.enabled ?? Object.keys(options.fields).length > 0;
+  return enabled ? parseAggregation(options.fields) : undefined;
+}
