@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseJailConf } from "../lambda/core/config";
 import { JailEngine } from "../lambda/core/jail-engine";
+import { seededRandom as random } from "../lambda/core/seeded-random";
 
 const FAILURES = 1_000_000;
 const ADDRESSES = 50_000;
@@ -21,17 +22,6 @@ const text =
   seed.replace("maxretry = 3", "maxretry = 3\nbantime.increment = true\nbantime.maxtime = 1w") +
   "\n[recidive]\nenabled = true\n";
 const { config } = parseJailConf(text, "bench.local");
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const next = random(1);
 const ips = Array.from({ length: ADDRESSES }, (_, index) =>

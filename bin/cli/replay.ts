@@ -8,6 +8,7 @@ import {
 } from "../../lambda/core/detector";
 import { type BanEvent, JailEngine } from "../../lambda/core/jail-engine";
 import { isIgnored } from "../../lambda/core/policy";
+import { seededRandom } from "../../lambda/core/seeded-random";
 import type { Failure, JailConfig } from "../../lambda/core/types";
 import { UsageError } from "./errors";
 import { FailureTimeline } from "./failure-timeline";
@@ -172,16 +173,4 @@ function openLog(path: string): AsyncIterable<Buffer> {
       );
     }
   })();
-}
-
-/** mulberry32: a small seeded generator, so replays with bantime.rndtime give the same output every time. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

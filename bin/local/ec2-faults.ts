@@ -1,3 +1,4 @@
+import { seededRandom } from "../../lambda/core/seeded-random";
 import { Ec2ApiError } from "./ec2-api-error";
 
 /** The EC2 actions the local model answers. */
@@ -27,13 +28,13 @@ export class CallGate {
   readonly calls: Record<Ec2Action, number>;
   /** How many calls were answered with `RequestLimitExceeded`. */
   throttledCalls = 0;
-  private randomState: number;
+  private readonly random: () => number;
   private throttleCount = 0;
   private throttleProbability = 0;
   private throttledActions: ReadonlySet<Ec2Action> = new Set(EC2_ACTIONS);
 
   constructor(seed: number) {
-    this.randomState = seed >>> 0;
+    this.random = seededRandom(seed);
     this.calls = Object.fromEntries(EC2_ACTIONS.map((action) => [action, 0])) as Record<Ec2Action, number>;
   }
 
@@ -59,14 +60,5 @@ export class CallGate {
     if (this.throttleCount > 0) this.throttleCount -= 1;
     this.throttledCalls += 1;
     throw new Ec2ApiError("RequestLimitExceeded", "Request limit exceeded.");
-  }
-
-  /** mulberry32: small, seeded, good enough to decide which calls are throttled. */
-  private random(): number {
-    this.randomState = (this.randomState + 0x6d2b79f5) >>> 0;
-    let t = this.randomState;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
