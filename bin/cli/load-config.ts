@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { extname, join } from "node:path";
-import { ConfigError, parseConfigJson, parseJailConf } from "../../lambda/core/config";
+import { join } from "node:path";
+import { ConfigError, parseConfigText } from "../../lambda/core/config";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { UsageError } from "./errors";
 
@@ -36,17 +36,7 @@ export function loadConfig(path: string): LoadedConfig {
     );
   }
   try {
-    if (extname(path).toLowerCase() === ".json") {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new UsageError(`${path}: not valid JSON: ${(error as Error).message}`);
-      }
-      return { path, config: parseConfigJson(value, path), warnings: [] };
-    }
-    const { config, warnings } = parseJailConf(text, path);
-    return { path, config, warnings };
+    return { path, ...parseConfigText(text, path) };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;

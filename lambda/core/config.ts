@@ -5,5 +5,6 @@
 export { ConfigError } from "./config-error";
 export { parseConfigJson } from "./config-json";
 export type { CloudjailConfigInput, JailInput } from "./config-schema";
+export { parseConfigText } from "./config-text";
 export { parseJailConf } from "./jail-local";
 export { DEFAULT_NACL_SETTINGS } from "./nacl-settings";
