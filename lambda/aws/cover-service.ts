@@ -255,6 +255,11 @@ export class CoverService {
   /** Removes a ban's entries and records it pending with `reason` (the reconciler retries when room frees). */
   private async dropEntries(record: IpRecord, reason: string, now: number, allocator: SlotAllocator) {
     const ban = record.ban as ActiveBan;
+    const unchanged =
+      Object.keys(ban.entries).length === 0 &&
+      ban.state === "pending" &&
+      ban.targets.every((naclId) => ban.pending[naclId] === reason);
+    if (unchanged) return;
     for (const [naclId, ruleNumber] of Object.entries(ban.entries)) {
       await this.deps.bans.removeOwnedEntry(naclId, ruleNumber, ban.banId);
       allocator.forget(naclId);
