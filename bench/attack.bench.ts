@@ -8,7 +8,7 @@
  * Reports: share of attack lines stopped because their source was covered, NACL entries used, DynamoDB and EC2
  * requests, measured handler time, and an estimated cost per million failed logins (bench/attack/prices.ts).
  *
- * Environment: ATTACK_IPS (2000), ATTACK_PREFIXES (40), ATTACK_RATE (lines/s, 100), ATTACK_SECONDS (600),
+ * Environment: ATTACK_IPS (1000), ATTACK_PREFIXES (40), ATTACK_RATE (lines/s, 100), ATTACK_SECONDS (300),
  * ATTACK_BATCH_SECONDS (5), ATTACK_QUOTA (20), ATTACK_AGGREGATE (1; 0 = one entry per address, for comparison).
  * Full size of issue 7: ATTACK_IPS=100000 ATTACK_PREFIXES=1000 ATTACK_RATE=2778 ATTACK_SECONDS=3600.
  */
@@ -27,10 +27,10 @@ import { createSimWorld } from "./attack/sim-world";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const shape: AttackShape = {
-  addresses: env("ATTACK_IPS", 2000),
+  addresses: env("ATTACK_IPS", 1000),
   prefixes: env("ATTACK_PREFIXES", 40),
   linesPerSecond: env("ATTACK_RATE", 100),
-  seconds: env("ATTACK_SECONDS", 600),
+  seconds: env("ATTACK_SECONDS", 300),
   seed: 1,
 };
 const BATCH_SECONDS = env("ATTACK_BATCH_SECONDS", 5);
