@@ -3,6 +3,7 @@ import { type AggregationPlan, type BannedAddress, planAggregation } from "../co
 import { inRange, type NaclRule } from "../core/nacl-plan";
 import type { CloudjailConfig } from "../core/types";
 import { type BanService, hasEnded } from "./ban-service";
+import { COVER_JAIL, coverRecord, withEnd } from "./cover-records";
 import type { SlotAllocator } from "./slot-allocator";
 import type { CloudjailStore } from "./store";
 import {
@@ -12,14 +13,8 @@ import {
   coveredShardOf,
   type IpRecord,
   isoOfMs,
-  isoOfSeconds,
-  PERMANENT_BAN_ENDS_AT,
   PERMANENT_SHARD,
-  recordKey,
 } from "./store-items";
-
-/** Jail name of a covering entry's record (it is no jail's ban: it holds other bans). */
-export const COVER_JAIL = "cover";
 
 /** What one consolidation did. */
 export interface CoverReport {
@@ -341,77 +336,6 @@ export class CoverService {
   }
 }
 
-function coverRecord(
-  current: IpRecord | undefined,
-  cidr: string,
-  endsAt: number | null,
-  members: readonly string[],
-  targets: readonly string[],
-  now: number,
-): Omit<IpRecord, "version"> {
-  const nowSeconds = Math.floor(now / 1000);
-  const ban: ActiveBan = {
-    banId: `${COVER_JAIL}#${cidr}#${nowSeconds}`,
-    jail: COVER_JAIL,
-    reason: `covers ${members.length} banned addresses or blocks of ${cidr}`,
-    failures: 0,
-    banNumber: (current?.banCount ?? 0) + 1,
-    bannedAt: nowSeconds,
-    bannedAtIso: isoOfSeconds(nowSeconds),
-    endsAt,
-    endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
-    seconds: endsAt === null ? -1 : endsAt - nowSeconds,
-    lines: members.slice(0, 20),
-    targets,
-    entries: {},
-    pending: {},
-    state: "enforcing",
-    claimedAt: nowSeconds,
-  };
-  const {
-    version: _version,
-    expiresAt: _ttl,
-    ...base
-  } = (current as IpRecord | undefined) ??
-  ({
-    ...recordKey(cidr),
-    kind: "ip" as const,
-    ip: cidr,
-    family: parseCidr(cidr).family,
-    cidr,
-    banCount: 0,
-    banCountByJail: {},
-    recentBans: [],
-    updatedAtIso: isoOfMs(now),
-    version: 0,
-  } as IpRecord);
-  return withEnd({ ...base, banCount: base.banCount + 1 }, endsAt, now, ban);
-}
-
-function withEnd(
-  record: Omit<IpRecord, "version">,
-  endsAt: number | null,
-  now: number,
-  ban: ActiveBan = record.ban as ActiveBan,
-): Omit<IpRecord, "version"> {
-  const nowSeconds = Math.floor(now / 1000);
-  const end = endsAt ?? PERMANENT_BAN_ENDS_AT;
-  return {
-    ...record,
-    ban: {
-      ...ban,
-      endsAt,
-      endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
-      seconds: endsAt === null ? -1 : endsAt - ban.bannedAt,
-      claimedAt: ban.state === "enforcing" ? nowSeconds : ban.claimedAt,
-    },
-    banShard: endsAt === null ? PERMANENT_SHARD : banShardOf(record.ip),
-    banEndsAt: end,
-    banEndsAtIso: isoOfSeconds(end),
-    updatedAtIso: isoOfMs(now),
-  };
-}
-
 function isCover(record: IpRecord): boolean {
   return record.ip.includes("/");
 }
@@ -432,3 +356,5 @@ function isCidr(text: string): boolean {
     return false;
   }
 }
+
+export { COVER_JAIL };

@@ -68,7 +68,10 @@ export class NetworkFirewallModel {
       if (group?.RulesSource === undefined)
         throw reject("InvalidRequestException", "RulesSource is required");
       let total = 0;
-      for (const [name, set] of Object.entries(group.RuleVariables?.IPSets ?? {})) {
+      for (const [name, set] of Object.entries(group.RuleVariables?.IPSets ?? {}) as [
+        string,
+        { Definition?: string[] },
+      ][]) {
         const definition = set.Definition ?? [];
         if (definition.length === 0) throw reject("InvalidRequestException", `IP set ${name} is empty`);
         for (const cidr of definition) parseCidr(cidr);

@@ -1,0 +1,92 @@
+import { parseCidr } from "../core/ip";
+import {
+  type ActiveBan,
+  banShardOf,
+  type IpRecord,
+  isoOfMs,
+  isoOfSeconds,
+  PERMANENT_BAN_ENDS_AT,
+  PERMANENT_SHARD,
+  recordKey,
+} from "./store-items";
+
+/**
+ * The records of covering entries (issue 7): a cover is an ordinary ban record keyed by its CIDR, in jail
+ * {@link COVER_JAIL}, whose end is its last member's end. Used by the cover service.
+ */
+
+/** Jail name of a covering entry's record (it is no jail's ban: it holds other bans). */
+export const COVER_JAIL = "cover";
+
+/** A new cover record (or a lifted one taking a new ban), ending at `endsAt` (null = permanent). */
+export function coverRecord(
+  current: IpRecord | undefined,
+  cidr: string,
+  endsAt: number | null,
+  members: readonly string[],
+  targets: readonly string[],
+  now: number,
+): Omit<IpRecord, "version"> {
+  const nowSeconds = Math.floor(now / 1000);
+  const ban: ActiveBan = {
+    banId: `${COVER_JAIL}#${cidr}#${nowSeconds}`,
+    jail: COVER_JAIL,
+    reason: `covers ${members.length} banned addresses or blocks of ${cidr}`,
+    failures: 0,
+    banNumber: (current?.banCount ?? 0) + 1,
+    bannedAt: nowSeconds,
+    bannedAtIso: isoOfSeconds(nowSeconds),
+    endsAt,
+    endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
+    seconds: endsAt === null ? -1 : endsAt - nowSeconds,
+    lines: members.slice(0, 20),
+    targets,
+    entries: {},
+    pending: {},
+    state: "enforcing",
+    claimedAt: nowSeconds,
+  };
+  const {
+    version: _version,
+    expiresAt: _ttl,
+    ...base
+  } = (current as IpRecord | undefined) ??
+  ({
+    ...recordKey(cidr),
+    kind: "ip" as const,
+    ip: cidr,
+    family: parseCidr(cidr).family,
+    cidr,
+    banCount: 0,
+    banCountByJail: {},
+    recentBans: [],
+    updatedAtIso: isoOfMs(now),
+    version: 0,
+  } as IpRecord);
+  return withEnd({ ...base, banCount: base.banCount + 1 }, endsAt, now, ban);
+}
+
+/** The record with its ban ending at `endsAt`, index attributes to match. */
+export function withEnd(
+  record: Omit<IpRecord, "version">,
+  endsAt: number | null,
+  now: number,
+  ban: ActiveBan = record.ban as ActiveBan,
+): Omit<IpRecord, "version"> {
+  const nowSeconds = Math.floor(now / 1000);
+  const end = endsAt ?? PERMANENT_BAN_ENDS_AT;
+  return {
+    ...record,
+    ban: {
+      ...ban,
+      endsAt,
+      endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt),
+      seconds: endsAt === null ? -1 : endsAt - ban.bannedAt,
+      claimedAt: ban.state === "enforcing" ? nowSeconds : ban.claimedAt,
+    },
+    banShard: endsAt === null ? PERMANENT_SHARD : banShardOf(record.ip),
+    banEndsAt: end,
+    banEndsAtIso: isoOfSeconds(end),
+    updatedAtIso: isoOfMs(now),
+  };
+}
