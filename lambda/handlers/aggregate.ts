@@ -32,9 +32,13 @@ export async function aggregate(
   try {
     report = await service.consolidate(now, liftEnded, ownClaims);
   } catch (error) {
-    logger.error("aggregation failed; the unbanner consolidates again on its next run", {
-      error: String(error),
-    });
+    logger.error(
+      "aggregation failed; the batch's bans get entries of their own, the unbanner consolidates later",
+      {
+        error: String(error),
+      },
+    );
+    await enforceOneByOne(runtime, ownClaims, now);
     return undefined;
   }
   metrics.addMetric(METRIC.evictions, MetricUnit.Count, report.evicted.length);
@@ -94,4 +98,22 @@ export async function unbanAndAggregate(runtime: Runtime, now: number): Promise<
   const summary = await unban(runtime, now);
   if ((await aggregate(runtime, now, true)) !== undefined) runtime.metrics.publishStoredMetrics();
   return summary;
+}
+
+/**
+ * The fallback when consolidation fails: the responder's bans (still `enforcing`, claimed by this invocation) get
+ * entries of their own as without aggregation, so that none waits for the unbanner's grace period unenforced.
+ */
+async function enforceOneByOne(runtime: Runtime, ips: readonly string[], now: number): Promise<void> {
+  const allocator = runtime.newAllocator();
+  for (const ip of ips) {
+    try {
+      const record = await runtime.store.getRecord(ip);
+      if (record?.ban?.state === "enforcing" && record.ban.coveredBy === undefined) {
+        await runtime.bans.enforce(record, allocator, now);
+      }
+    } catch (error) {
+      runtime.logger.error("ban left to the unbanner", { ip, error: String(error) });
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { allCoveredShards, type IpRecord } from "../../lambda/aws/store-items";
 import { cidrContains, parseCidr } from "../../lambda/core/ip";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
@@ -161,6 +161,24 @@ describe("aggregation through the responder and the unbanner", () => {
         .sort(),
     ).toEqual(["203.0.113.0/24", ...ips].sort());
     for (const naclId of world.naclIds) expect((await runtime.leases.list(naclId)).length).toBe(0);
+  });
+
+  it("gives the batch's bans entries of their own when the consolidation fails", async () => {
+    world = await aggregatingWorld();
+    const { runtime, recorder } = world.runtime();
+    vi.spyOn(runtime.enforcer, "readManyEntries").mockRejectedValueOnce(new Error("EC2 unavailable"));
+    const ips = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
+    await respondAndAggregate(runtime, logsEvent(attackLines(ips, 5), { logStream: world.instanceId }), T0);
+    for (const naclId of world.naclIds) {
+      expect(
+        ownedEntries(naclId)
+          .map((entry) => entry.CidrBlock)
+          .sort(),
+      ).toEqual(ips.map((ip) => `${ip}/32`));
+    }
+    expect(recorder.logs.some((log) => log.level === "error" && /aggregation failed/.test(log.message))).toBe(
+      true,
+    );
   });
 
   it("evicts the bans that end soonest, with the Evictions metric, when no allowed block holds them all", async () => {
