@@ -1,4 +1,3 @@
-import type { JailConfig, PortRange } from "../../lambda/core/types";
 import { createRuntime, type Runtime } from "../../lambda/handlers/runtime";
 import type { OperatorContext } from "./operator";
 
@@ -14,14 +13,4 @@ export function createOperatorRuntime(context: OperatorContext): Runtime {
     { dynamodb: context.clients.dynamoDb, ec2: context.clients.ec2 },
     { clock: () => context.now },
   );
-}
-
-/**
- * The TCP range a ban of `jail` denies when `restrictToJailPorts` is on: one range over all the jail's ports, as
- * the responder computes it (respond.ts, portSpan), so that a manual ban looks like an automatic one.
- */
-export function jailPortSpan(jail: JailConfig, restrictToJailPorts: boolean): PortRange | undefined {
-  const ports = jail.port;
-  if (!restrictToJailPorts || ports === undefined || ports.length === 0) return undefined;
-  return { from: Math.min(...ports.map((port) => port.from)), to: Math.max(...ports.map((port) => port.to)) };
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { denyPortRange } from "../../lambda/core/nacl-plan";
 import { UsageError } from "./errors";
 import { requireIp } from "./ip-argument";
 import type { OperatorDeps } from "./operator";
@@ -30,7 +31,7 @@ export function registerBan(program: Command, deps?: OperatorDeps): void {
     const ip = requireIp(ipText);
     // The AWS SDK and the runtime load when the command runs, not at every start of the CLI.
     const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
-    const { createOperatorRuntime, jailPortSpan } = await import("./ban-path");
+    const { createOperatorRuntime } = await import("./ban-path");
     const { hasEnded } = await import("../../lambda/aws/ban-service");
     const { decideBan } = await import("../../lambda/core/batch");
     const { isIgnored } = await import("../../lambda/core/policy");
@@ -66,7 +67,7 @@ export function registerBan(program: Command, deps?: OperatorDeps): void {
         ...decided,
         reason: `manual ban (cloudjail ban${options.force === true ? " --force" : ""})`,
       };
-      const portRange = jailPortSpan(jail, config.nacl.restrictToJailPorts);
+      const portRange = denyPortRange(jail.port, config.nacl.restrictToJailPorts);
       const imposed = await runtime.bans.impose(
         { ip, decision, failures: 0, lines: [], targets: naclIds, ...(portRange ? { portRange } : {}) },
         context.now,

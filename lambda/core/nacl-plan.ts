@@ -159,3 +159,16 @@ function desiredKey(entry: DesiredDeny): string {
   const ports = entry.portRange ? `${entry.portRange.from}-${entry.portRange.to}` : "";
   return `${entry.ruleNumber}|deny|${normalCidr(entry.cidr)}|${entry.portRange ? "6" : "-1"}|${ports}`;
 }
+
+/**
+ * The TCP port range a deny entry covers for a jail, or undefined for all traffic. A NACL entry holds one range,
+ * so a jail on several ports gets one entry from its lowest to its highest port (which also covers the ports
+ * between them). Used by the responder and by `cloudjail ban`, so a manual ban looks like an automatic one.
+ */
+export function denyPortRange(
+  ports: readonly PortRange[] | undefined,
+  restrictToJailPorts: boolean,
+): PortRange | undefined {
+  if (!restrictToJailPorts || ports === undefined || ports.length === 0) return undefined;
+  return { from: Math.min(...ports.map((port) => port.from)), to: Math.max(...ports.map((port) => port.to)) };
+}

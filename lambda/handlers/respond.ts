@@ -13,8 +13,9 @@ import {
   type WindowState,
 } from "../core/batch";
 import { createDetector } from "../core/detector";
+import { denyPortRange } from "../core/nacl-plan";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
-import type { Failure, JailConfig, PortRange } from "../core/types";
+import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
 import type { Runtime } from "./runtime";
 
@@ -258,7 +259,7 @@ async function ban(
       lines: state.lines,
       targets: targets.naclIds,
       instanceId: payload.logStream,
-      portRange: config.nacl.restrictToJailPorts ? portSpan(banningJail.port) : undefined,
+      portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
     },
     now,
     record ?? null,
@@ -334,12 +335,6 @@ function windowItem(group: FailureGroup, state: WindowState, now: number): Omit<
     // Purged a day after its last failure left findtime (or now, for lines stamped in the past).
     expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime + 86_400,
   };
-}
-
-/** One TCP range covering all of a jail's ports (one entry per NACL keeps the quota for bans). */
-function portSpan(ports: readonly PortRange[] | undefined): PortRange | undefined {
-  if (ports === undefined || ports.length === 0) return undefined;
-  return { from: Math.min(...ports.map((port) => port.from)), to: Math.max(...ports.map((port) => port.to)) };
 }
 
 /** Like Promise.allSettled over `items`, at most `limit` at a time. */

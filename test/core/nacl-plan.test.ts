@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkReservedRange,
+  denyPortRange,
   type NaclRule,
   planReconcile,
   planSlots,
@@ -136,5 +137,22 @@ describe("planReconcile", () => {
     const plan = planReconcile([], [{ ruleNumber: 150, cidr: "203.0.113.1/32" }], range);
     expect(plan.missing).toEqual([]);
     expect(plan.outOfRange).toEqual([{ ruleNumber: 150, cidr: "203.0.113.1/32" }]);
+  });
+});
+
+describe("denyPortRange", () => {
+  const sshPorts = [
+    { from: 22, to: 22 },
+    { from: 2222, to: 2222 },
+  ];
+
+  it("denies all traffic unless the user asked to restrict entries to the jail's ports", () => {
+    expect(denyPortRange(sshPorts, false)).toBeUndefined();
+    expect(denyPortRange(undefined, true)).toBeUndefined();
+  });
+
+  it("spans one range from the jail's lowest to its highest port, since an entry holds one range", () => {
+    expect(denyPortRange(sshPorts, true)).toEqual({ from: 22, to: 2222 });
+    expect(denyPortRange([{ from: 5000, to: 5010 }], true)).toEqual({ from: 5000, to: 5010 });
   });
 });
