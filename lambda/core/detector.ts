@@ -107,6 +107,15 @@ function isSshdProgram(line: LogLine): boolean {
   return line.isProgram("sshd") || line.isProgram("sshd-session") || line.isProgram("sshd-auth");
 }
 
+/**
+ * A copy of `part` that does not keep its parent alive. V8 makes a slice of 13 characters or more a view into the
+ * string it was cut from, and a log line is itself a view into the whole decoded chunk: an address kept in the
+ * connection table would pin a megabyte of log text. Concatenating first makes V8 copy the characters.
+ */
+function detach(part: string): string {
+  return `${part} `.slice(0, -1);
+}
+
 function userText(text: string, start: number, end: number): string {
   return text.slice(start, Math.min(end, start + DISPLAY_USER));
 }
@@ -354,18 +363,19 @@ class SshdDetector implements Detector {
       at: this.clock.timeOf(line) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
-      user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
-      host: line.host,
+      // Held until a later line names the address: copies, so that it pins no log text.
+      user: match.userStart === -1 ? undefined : detach(userText(text, match.userStart, match.userEnd)),
+      host: line.host === undefined ? undefined : detach(line.host),
       pid: line.pid,
       line: context.line,
-      text: displayText(text, end),
+      text: detach(displayText(text, end)),
     };
   }
 
   /** The canonical address written at `text[start, end)`; `known` (the connection's) when it is that text. */
   private address(text: string, start: number, end: number, known?: string): string | undefined {
     if (known !== undefined && end - start === known.length && text.startsWith(known, start)) return known;
-    const raw = text.slice(start, end);
+    const raw = detach(text.slice(start, end));
     if (isPlainIpv4(text, start, end)) return raw;
     const cached = this.addresses.get(raw);
     if (cached !== undefined) return cached ?? undefined;
