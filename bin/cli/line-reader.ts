@@ -1,5 +1,8 @@
 import { isAscii } from "node:buffer";
 
+/** Bytes decoded into one string: below V8's 128 KiB large-object threshold. */
+const DECODE_WINDOW = 60 * 1024;
+
 /**
  * Streams the lines of a byte stream holding at most one chunk plus one partial line: memory stays flat on a
  * 1 GB log. The complete lines of a chunk are decoded in one call (as latin1 when the bytes are ASCII, which is
@@ -41,15 +44,22 @@ export async function forEachLine(
       start = firstNewline + 1;
     }
     const lastNewline = chunk.lastIndexOf(10);
-    if (lastNewline >= start) {
-      const text = decode(chunk.subarray(start, lastNewline));
+    while (lastNewline >= start) {
+      // At most DECODE_WINDOW bytes per string: V8 builds it in the young generation, whose memory is reused;
+      // a 1 MB string goes to large-object space on fresh pages.
+      let end = lastNewline;
+      if (end - start > DECODE_WINDOW) {
+        const cut = chunk.lastIndexOf(10, start + DECODE_WINDOW);
+        if (cut >= start) end = cut;
+      }
+      const text = decode(chunk.subarray(start, end));
       let from = 0;
       for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", from)) {
         visit(text.slice(from, newline), ++line);
         from = newline + 1;
       }
       visit(text.slice(from), ++line);
-      start = lastNewline + 1;
+      start = end + 1;
     }
     const rest = chunk.length - start;
     if (rest > maxLength) {
