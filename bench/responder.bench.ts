@@ -22,6 +22,7 @@ import { respond } from "../lambda/handlers/respond";
 import { createRuntime } from "../lambda/handlers/runtime";
 import { unban } from "../lambda/handlers/unban";
 import { LOCAL_CREDENTIALS, startDynalite } from "../test/support/dynalite";
+import { sshdJail } from "../test/support/jails";
 
 const LINES = Number(process.env.BENCH_LINES ?? 10_000);
 const IPS = Number(process.env.BENCH_IPS ?? 100);
@@ -76,19 +77,8 @@ async function main(): Promise<void> {
     maxAttempts: 1,
   });
   const config: CloudjailConfig = {
-    jails: [
-      {
-        name: "sshd",
-        enabled: true,
-        filter: "sshd",
-        mode: "normal",
-        maxretry: 5,
-        findtime: 600,
-        bantime: 3600,
-        ignoreip: ["127.0.0.1/8"],
-        increment: { enabled: false, factor: 1, overalljails: false },
-      },
-    ],
+    // The seed article's jail; the simulated attackers never come from loopback.
+    jails: [sshdJail({ ignoreip: ["127.0.0.1/8"] })],
     nacl: { ...DEFAULT_NACL_SETTINGS, vpcIds: [vpcId], quota: QUOTA },
   };
   const silentMetrics = new Metrics({ namespace: "Cloudjail", serviceName: "bench" });

@@ -10,6 +10,7 @@ import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { createRuntime, type Runtime } from "../../lambda/handlers/runtime";
 import { LOCAL_CREDENTIALS, startDynalite } from "../../test/support/dynalite";
+import { sshdJail } from "../../test/support/jails";
 
 /** DynamoDB usage seen through the SDK middleware: requests by command, consumed units by kind. */
 export interface DynamoUsage {
@@ -69,19 +70,8 @@ export async function createSimWorld(options: { quota: number; aggregate: boolea
     maxAttempts: 1,
   });
   const config: CloudjailConfig = {
-    jails: [
-      {
-        name: "sshd",
-        enabled: true,
-        filter: "sshd",
-        mode: "normal",
-        maxretry: 5,
-        findtime: 600,
-        bantime: 3600,
-        ignoreip: ["127.0.0.1/8"],
-        increment: { enabled: false, factor: 1, overalljails: false },
-      },
-    ],
+    // The seed article's jail; the simulated attackers never come from loopback.
+    jails: [sshdJail({ ignoreip: ["127.0.0.1/8"] })],
     nacl: {
       ...DEFAULT_NACL_SETTINGS,
       vpcIds: [vpcId],
