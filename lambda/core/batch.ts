@@ -184,6 +184,23 @@ export function decideBan(
   const bannedAt = Math.floor(now / 1000);
   const recidive = recidiveBan(jail, ip, history, jails, bannedAt, random);
   if (recidive !== undefined) return recidive;
+  return nextBan(
+    jail,
+    history,
+    bannedAt,
+    random,
+    `${failures} failures within ${formatDuration(jail.findtime)} (maxretry ${jail.maxretry})${patternSummary(patterns)}`,
+  );
+}
+
+/** The jail's next ban of an IP with this history: its number and length (bantime.increment) from `now`. */
+function nextBan(
+  jail: JailConfig,
+  history: BanHistory | undefined,
+  bannedAt: number,
+  random: () => number,
+  reason: string,
+): BanDecision {
   const previous = previousBans(jail, history);
   const seconds = banSeconds(jail, previous, random);
   return {
@@ -192,7 +209,7 @@ export function decideBan(
     bannedAt,
     endsAt: seconds === PERMANENT ? null : bannedAt + seconds,
     banNumber: previous + 1,
-    reason: `${failures} failures within ${formatDuration(jail.findtime)} (maxretry ${jail.maxretry})${patternSummary(patterns)}`,
+    reason,
   };
 }
 
@@ -211,16 +228,13 @@ function recidiveBan(
     (ban) => ban.jail !== recidive.name && ban.bannedAt > since,
   ).length;
   if (earlier + 1 < recidive.maxretry) return undefined;
-  const previous = previousBans(recidive, history);
-  const seconds = banSeconds(recidive, previous, random);
-  return {
-    jail: recidive.name,
-    seconds,
+  return nextBan(
+    recidive,
+    history,
     bannedAt,
-    endsAt: seconds === PERMANENT ? null : bannedAt + seconds,
-    banNumber: previous + 1,
-    reason: `${earlier + 1} bans within ${formatDuration(recidive.findtime)} (recidive maxretry ${recidive.maxretry}), last by ${jail.name}`,
-  };
+    random,
+    `${earlier + 1} bans within ${formatDuration(recidive.findtime)} (recidive maxretry ${recidive.maxretry}), last by ${jail.name}`,
+  );
 }
 
 function previousBans(jail: JailConfig, history: BanHistory | undefined): number {
