@@ -1,4 +1,10 @@
-import { type Connection, ConnectionTable, type PendingFailure } from "./connection-table";
+import {
+  ConnectionTable,
+  OPEN_CREDENTIAL,
+  OPEN_NONE,
+  OPEN_PRECURSOR,
+  type PendingFailure,
+} from "./connection-table";
 import { type CustomFilter, compileCustomFilter, compileIgnoreRegex } from "./custom-filter";
 import { FilterConfigError } from "./filter-config-error";
 import { canonicalIp } from "./ip";
@@ -121,28 +127,41 @@ function userText(text: string, start: number, end: number): string {
 }
 
 /**
- * True when `text[start, end)` is a dotted quad without leading zeros, octets at most 255: the form sshd
- * writes, already canonical for canonicalIp. A fast path only: every other form goes through canonicalIp.
+ * The value of `text[start, end)` when it is a dotted quad without leading zeros, octets at most 255 (the form
+ * sshd writes, already canonical for canonicalIp); -1 otherwise. A fast path only: every other form goes
+ * through canonicalIp.
  */
-function isPlainIpv4(text: string, start: number, end: number): boolean {
+function plainIpv4Value(text: string, start: number, end: number): number {
   let dots = 0;
-  let value = 0;
+  let address = 0;
+  let octet = 0;
   let digits = 0;
   for (let position = start; position < end; position++) {
     const code = text.charCodeAt(position);
     if (code === 46 /* . */) {
-      if (digits === 0 || ++dots > 3) return false;
+      if (digits === 0 || ++dots > 3) return -1;
+      address = address * 256 + octet;
       digits = 0;
-      value = 0;
+      octet = 0;
     } else if (code >= 48 && code <= 57) {
-      if (digits === 1 && value === 0) return false;
-      value = value * 10 + code - 48;
-      if (++digits > 3 || value > 255) return false;
+      if (digits === 1 && octet === 0) return -1;
+      octet = octet * 10 + code - 48;
+      if (++digits > 3 || octet > 255) return -1;
     } else {
-      return false;
+      return -1;
     }
   }
-  return dots === 3 && digits > 0;
+  return dots === 3 && digits > 0 ? address * 256 + octet : -1;
+}
+
+function ipv4Text(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
+}
+
+/** The canonical address of the connection in `slot`; undefined before a line of it named one. */
+function connectionAddress(connections: ConnectionTable, slot: number): string | undefined {
+  const ipv4 = connections.ipv4[slot] as number;
+  return ipv4 === -1 ? connections.ip[slot] : ipv4Text(ipv4);
 }
 
 function withAddress(failure: PendingFailure, ip: string): Failure {
@@ -169,6 +188,12 @@ class SshdDetector implements Detector {
   private readonly line = new LogLine();
   /** The host name of the last failure: a log names few hosts, so failures share the string. */
   private lastHost: string | undefined;
+  /** The current line's address (see readAddress): as a number when IPv4, else -1 ... */
+  private lineIpv4 = -1;
+  /** ... and as canonical text, made only when needed for a plain IPv4. */
+  private lineIp: string | undefined;
+  private lineIpStart = 0;
+  private lineIpEnd = 0;
 
   constructor(
     private readonly mask: number,
@@ -237,59 +262,62 @@ class SshdDetector implements Detector {
     counts: boolean,
     context: LineContext,
   ): readonly Failure[] {
-    let connection = this.connections.get(pid, pattern.opens);
+    const connections = this.connections;
+    let slot = connections.slot(pid, pattern.opens);
     const match = this.match;
-    const ip =
-      match.ipStart === -1 ? undefined : this.address(text, match.ipStart, match.ipEnd, connection.ip);
-    if (this.isNewConnection(connection, line, pattern, counts, ip, context)) {
-      connection = this.connections.get(pid, true);
+    const hasIp = match.ipStart !== -1 && this.readAddress(text, match.ipStart, match.ipEnd);
+    if (this.isNewConnection(slot, line, pattern, counts, hasIp, context)) {
+      slot = connections.slot(pid, true);
     }
     let released: Failure | undefined;
-    if (ip !== undefined) {
-      connection.ip = ip;
-      if (connection.pending !== undefined) {
-        released = withAddress(connection.pending, ip);
-        connection.pending = undefined;
+    if (hasIp) {
+      connections.ipv4[slot] = this.lineIpv4;
+      connections.ip[slot] = this.lineIpv4 === -1 ? this.lineIp : undefined;
+      const pending = connections.pending[slot];
+      if (pending !== undefined) {
+        released = withAddress(pending, this.lineAddress(text));
+        connections.pending[slot] = undefined;
       }
     }
     let counted: Failure | undefined;
-    if (counts && this.countsForConnection(connection, pattern)) {
-      connection.counted++;
-      const address = ip ?? connection.ip;
+    if (counts && this.countsForConnection(slot, pattern)) {
+      connections.counted[slot]++;
+      const address = hasIp ? this.lineAddress(text) : connectionAddress(connections, slot);
       if (address !== undefined) counted = this.failure(text, end, line, pattern, context, address);
-      else if (connection.pending === undefined)
-        connection.pending = this.pending(text, end, line, pattern, context);
+      else if (connections.pending[slot] === undefined)
+        connections.pending[slot] = this.pending(text, end, line, pattern, context);
     }
-    if (pattern.nextRound && connection.open === "credential") connection.open = "none";
+    if (pattern.nextRound && connections.open[slot] === OPEN_CREDENTIAL) connections.open[slot] = OPEN_NONE;
     if (pattern.closes) {
-      connection.closed = true;
-      connection.open = "none";
-      connection.lastSeen = this.clock.timeOf(line) ?? context.receivedAt;
+      connections.closed[slot] = 1;
+      connections.open[slot] = OPEN_NONE;
+      connections.lastSeen[slot] = this.clock.timeOf(line) ?? context.receivedAt ?? Number.NaN;
     }
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
     return counted === undefined ? NONE : [counted];
   }
 
   /** Decides whether the line counts in its connection, and updates whether an attempt is open. */
-  private countsForConnection(connection: Connection, pattern: SshdPattern): boolean {
+  private countsForConnection(slot: number, pattern: SshdPattern): boolean {
+    const open = this.connections.open;
     switch (pattern.role) {
       case "precursor": {
-        if (connection.open !== "none") return false;
-        connection.open = "precursor";
+        if (open[slot] !== OPEN_NONE) return false;
+        open[slot] = OPEN_PRECURSOR;
         return true;
       }
       case "credential": {
-        const counts = connection.open === "none";
-        connection.open = "credential";
+        const counts = open[slot] === OPEN_NONE;
+        open[slot] = OPEN_CREDENTIAL;
         return counts;
       }
       case "attempt": {
-        const counts = connection.open === "none";
-        connection.open = "none";
+        const counts = open[slot] === OPEN_NONE;
+        open[slot] = OPEN_NONE;
         return counts;
       }
       case "summary":
-        return connection.counted === 0;
+        return this.connections.counted[slot] === 0;
       case "helper":
         return false;
     }
@@ -297,22 +325,18 @@ class SshdDetector implements Detector {
 
   /** A reused pid: another address, or an attempt after the connection ended, or a long silence after it. */
   private isNewConnection(
-    connection: Connection,
+    slot: number,
     line: LogLine,
     pattern: SshdPattern,
     counts: boolean,
-    ip: string | undefined,
+    hasIp: boolean,
     context: LineContext,
   ): boolean {
-    if (ip !== undefined && connection.ip !== undefined && connection.ip !== ip) return true;
-    if (!connection.closed) return false;
+    if (hasIp && !this.isConnectionAddress(slot)) return true;
+    if (this.connections.closed[slot] === 0) return false;
     if (counts && pattern.role !== "summary") return true;
     const time = this.clock.timeOf(line) ?? context.receivedAt;
-    return (
-      time !== undefined &&
-      connection.lastSeen !== undefined &&
-      time - connection.lastSeen > CONNECTION_GAP_MS
-    );
+    return time !== undefined && time - (this.connections.lastSeen[slot] as number) > CONNECTION_GAP_MS;
   }
 
   private failure(
@@ -372,11 +396,44 @@ class SshdDetector implements Detector {
     };
   }
 
-  /** The canonical address written at `text[start, end)`; `known` (the connection's) when it is that text. */
-  private address(text: string, start: number, end: number, known?: string): string | undefined {
-    if (known !== undefined && end - start === known.length && text.startsWith(known, start)) return known;
+  /**
+   * Reads the address written at `text[start, end)` into lineIpv4 / lineIp; false when it is not an address.
+   * The common plain IPv4 costs no allocation.
+   */
+  private readAddress(text: string, start: number, end: number): boolean {
+    const plain = plainIpv4Value(text, start, end);
+    this.lineIpStart = start;
+    this.lineIpEnd = end;
+    if (plain !== -1) {
+      this.lineIpv4 = plain;
+      this.lineIp = undefined;
+      return true;
+    }
+    const ip = this.address(text, start, end);
+    if (ip === undefined) return false;
+    this.lineIpv4 = plainIpv4Value(ip, 0, ip.length);
+    this.lineIp = ip;
+    return true;
+  }
+
+  /** The canonical text of the address readAddress read. */
+  private lineAddress(text: string): string {
+    this.lineIp ??= detach(text.slice(this.lineIpStart, this.lineIpEnd));
+    return this.lineIp;
+  }
+
+  /** True when the connection has no address yet or has the one readAddress read. */
+  private isConnectionAddress(slot: number): boolean {
+    const ipv4 = this.connections.ipv4[slot];
+    if (ipv4 !== -1) return ipv4 === this.lineIpv4;
+    const ip = this.connections.ip[slot];
+    return ip === undefined || (this.lineIpv4 === -1 && ip === this.lineIp);
+  }
+
+  /** The canonical address written at `text[start, end)`. */
+  private address(text: string, start: number, end: number): string | undefined {
+    if (plainIpv4Value(text, start, end) !== -1) return detach(text.slice(start, end));
     const raw = detach(text.slice(start, end));
-    if (isPlainIpv4(text, start, end)) return raw;
     const cached = this.addresses.get(raw);
     if (cached !== undefined) return cached ?? undefined;
     if (this.addresses.size >= 4096) this.addresses.clear();
