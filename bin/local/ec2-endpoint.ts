@@ -6,8 +6,8 @@ import { QueryParams, xmlAnswer, xmlError } from "./ec2-query";
 import type { Ec2Action, NaclModel } from "./nacl-model";
 
 /**
- * A loopback HTTP server speaking the EC2 Query API (form-encoded POST in, XML out) for the NACL, instance and
- * subnet actions, backed by a `NaclModel`. Unchanged SDK code runs against it: point `AWS_ENDPOINT_URL_EC2` (or
+ * A loopback HTTP server speaking the EC2 Query API (form-encoded POST in, XML out) for the NACL, instance, subnet
+ * and VPC actions, backed by a `NaclModel`. Unchanged SDK code runs against it: point `AWS_ENDPOINT_URL_EC2` (or
  * the client's `endpoint`) at `url`. Any credentials are accepted; signatures are not checked.
  */
 export interface Ec2Endpoint {
@@ -72,6 +72,7 @@ const HANDLERS: Record<Ec2Action, Handler> = {
     model.describeInstances({ InstanceIds: params.list("InstanceId"), ...page(params) }),
   DescribeSubnets: (model, params) =>
     model.describeSubnets({ SubnetIds: params.list("SubnetId"), ...page(params) }),
+  DescribeVpcs: (model, params) => model.describeVpcs({ VpcIds: params.list("VpcId"), ...page(params) }),
 };
 
 /** Starts the endpoint; resolves once it listens. */

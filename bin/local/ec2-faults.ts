@@ -8,7 +8,8 @@ export type Ec2Action =
   | "DeleteNetworkAclEntry"
   | "DescribeNetworkAcls"
   | "DescribeInstances"
-  | "DescribeSubnets";
+  | "DescribeSubnets"
+  | "DescribeVpcs";
 
 export const EC2_ACTIONS: readonly Ec2Action[] = [
   "CreateNetworkAclEntry",
@@ -17,6 +18,7 @@ export const EC2_ACTIONS: readonly Ec2Action[] = [
   "DescribeNetworkAcls",
   "DescribeInstances",
   "DescribeSubnets",
+  "DescribeVpcs",
 ];
 
 /**

@@ -70,6 +70,7 @@ const XML_NAMES: Record<string, string> = {
   Reservations: "reservationSet",
   Instances: "instancesSet",
   Subnets: "subnetSet",
+  Vpcs: "vpcSet",
 };
 
 /** EC2's XML answer for `action`, with `result` (an SDK output shape) as its body. */

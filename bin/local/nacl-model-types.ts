@@ -1,5 +1,6 @@
 import type { NetworkAclEntry } from "@aws-sdk/client-ec2";
 import type { EntryMap } from "./nacl-entry-rules";
+import type { VpcCidrAssociation } from "./vpc-blocks";
 
 /** Options, topology specs and internal state of the local NACL model (`bin/local/nacl-model.ts`). */
 
@@ -21,6 +22,8 @@ export interface VpcSpec {
   readonly cidrBlock: string;
   /** When set, default NACLs also get the IPv6 allow (101) and `*` deny entries, as AWS adds them. */
   readonly ipv6CidrBlock?: string;
+  /** IPv4 blocks associated after the primary one (`AssociateVpcCidrBlock`). @default none */
+  readonly secondaryCidrBlocks?: readonly string[];
 }
 
 export interface NaclSpec {
@@ -48,8 +51,9 @@ export interface InstanceSpec {
 
 export interface VpcState {
   readonly vpcId: string;
-  readonly cidrBlock: string;
-  readonly ipv6CidrBlock?: string;
+  /** The primary block first. */
+  readonly cidrBlocks: readonly VpcCidrAssociation[];
+  readonly ipv6CidrBlocks: readonly VpcCidrAssociation[];
   readonly defaultNaclId: string;
 }
 

@@ -7,6 +7,8 @@ import type {
   DescribeNetworkAclsResult,
   DescribeSubnetsRequest,
   DescribeSubnetsResult,
+  DescribeVpcsRequest,
+  DescribeVpcsResult,
   Filter,
   NetworkAcl,
   NetworkAclEntry,
@@ -37,13 +39,15 @@ import type {
   VpcSpec,
   VpcState,
 } from "./nacl-model-types";
+import { associatedBlocks, describeVpc } from "./vpc-blocks";
 
 /**
  * A stateful model of EC2 network ACLs that enforces the rules AWS enforces, so that tests (through
  * `test/support/ec2-nacl-mock.ts`) and the local demo (through `bin/local/ec2-endpoint.ts`) exercise the same
  * failure modes a real account gives: unique (rule number, direction), rule numbers 1-32766, a quota of entries
  * per NACL, direction and address family with the default `*` rule counted, the EC2 error codes, throttling and
- * stale reads on demand. It also models VPCs, subnets (one NACL each) and instances (one subnet each).
+ * stale reads on demand. It also models VPCs (with their CIDR blocks), subnets (one NACL each) and instances (one
+ * subnet each).
  */
 
 export type { Ec2Action } from "./ec2-faults";
@@ -83,10 +87,11 @@ export class NaclModel {
   addVpc(spec: VpcSpec): string {
     const vpcId = spec.vpcId ?? this.newId("vpc");
     const defaultNaclId = this.newId("acl");
+    const newAssociationId = () => this.newId("vpc-cidr-assoc");
     this.vpcs.set(vpcId, {
       vpcId,
-      cidrBlock: spec.cidrBlock,
-      ipv6CidrBlock: spec.ipv6CidrBlock,
+      cidrBlocks: associatedBlocks([spec.cidrBlock, ...(spec.secondaryCidrBlocks ?? [])], newAssociationId),
+      ipv6CidrBlocks: associatedBlocks(spec.ipv6CidrBlock ? [spec.ipv6CidrBlock] : [], newAssociationId),
       defaultNaclId,
     });
     const allowAll: NetworkAclEntry[] = [];
@@ -96,6 +101,15 @@ export class NaclModel {
     }
     this.createNacl(defaultNaclId, vpcId, true, allowAll);
     return vpcId;
+  }
+
+  /** Disassociates a secondary IPv4 block or the IPv6 block: DescribeVpcs still lists it, as `disassociated`. */
+  disassociateCidrBlock(vpcId: string, cidrBlock: string): void {
+    const vpc = this.vpcOf(vpcId);
+    const canonical = cidrText(parseCidr(cidrBlock));
+    const block = [...vpc.cidrBlocks.slice(1), ...vpc.ipv6CidrBlocks].find((b) => b.cidrBlock === canonical);
+    if (!block) throw new Error(`${vpcId} has no secondary or IPv6 block ${canonical}`);
+    block.state = "disassociated";
   }
 
   /** Adds a custom NACL: AWS gives it only the `*` deny entries; `entries` are the user's own rules. */
@@ -328,6 +342,19 @@ export class NaclModel {
     };
   }
 
+  describeVpcs(input: DescribeVpcsRequest = {}): DescribeVpcsResult {
+    this.gate.admit("DescribeVpcs");
+    for (const vpcId of input.VpcIds ?? []) this.vpcOf(vpcId);
+    const wanted = new Set(input.VpcIds ?? []);
+    const matching = [...this.vpcs.values()].filter(
+      (vpc) =>
+        (wanted.size === 0 || wanted.has(vpc.vpcId)) &&
+        filtersMatch(input.Filters ?? [], { "vpc-id": [vpc.vpcId] }),
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken);
+    return { Vpcs: page.map((vpc) => describeVpc(vpc, this.accountId)), NextToken: nextToken };
+  }
+
   // ---- internals ----
 
   private naclForWrite(naclId: string | undefined, ruleNumber: number | undefined): NaclState {
@@ -407,7 +434,7 @@ export class NaclModel {
         entryKey(egress, DEFAULT_DENY_RULE.ipv4),
         entry(DEFAULT_DENY_RULE.ipv4, egress, "deny", { CidrBlock: "0.0.0.0/0" }),
       );
-      if (vpc.ipv6CidrBlock) {
+      if (vpc.ipv6CidrBlocks.length > 0) {
         entries.set(
           entryKey(egress, DEFAULT_DENY_RULE.ipv6),
           entry(DEFAULT_DENY_RULE.ipv6, egress, "deny", { Ipv6CidrBlock: "::/0" }),

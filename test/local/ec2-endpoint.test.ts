@@ -4,6 +4,7 @@ import {
   DeleteNetworkAclEntryCommand,
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
@@ -120,7 +121,7 @@ describe("the loopback EC2 endpoint with the real EC2Client", () => {
     const unknown = new DescribeNetworkAclsCommand({ NetworkAclIds: ["acl-00000000000000bad"] });
     expect((await errorOf(ec2.send(unknown))).name).toBe("InvalidNetworkAclID.NotFound");
     expect((await errorOf(ec2.send(deny(0, "203.0.113.9/32")))).name).toBe("InvalidParameterValue");
-    expect((await errorOf(ec2.send(new DescribeVpcsCommand({})))).name).toBe("InvalidAction");
+    expect((await errorOf(ec2.send(new DescribeSecurityGroupsCommand({})))).name).toBe("InvalidAction");
   });
 
   it("answers NetworkAclEntryLimitExceeded once the quota is reached", async () => {
@@ -178,6 +179,28 @@ describe("the loopback EC2 endpoint with the real EC2Client", () => {
     ]);
     const missing = new DescribeInstancesCommand({ InstanceIds: ["i-00000000000000bad"] });
     expect((await errorOf(client().send(missing))).name).toBe("InvalidInstanceID.NotFound");
+  });
+
+  it("describes VPCs with their IPv4 and IPv6 blocks and association states", async () => {
+    const answer = await client().send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+    expect(answer.Vpcs).toEqual([
+      expect.objectContaining({
+        VpcId: vpcId,
+        CidrBlock: "10.0.0.0/16",
+        State: "available",
+        CidrBlockAssociationSet: [
+          expect.objectContaining({ CidrBlock: "10.0.0.0/16", CidrBlockState: { State: "associated" } }),
+        ],
+        Ipv6CidrBlockAssociationSet: [
+          expect.objectContaining({
+            Ipv6CidrBlock: "2600:1f18:aaaa::/56",
+            Ipv6CidrBlockState: { State: "associated" },
+          }),
+        ],
+      }),
+    ]);
+    const missing = new DescribeVpcsCommand({ VpcIds: ["vpc-00000000000000bad"] });
+    expect((await errorOf(client().send(missing))).name).toBe("InvalidVpcID.NotFound");
   });
 
   it("is found through AWS_ENDPOINT_URL_EC2, as the Lambdas find it", async () => {

@@ -4,6 +4,7 @@ import {
   DeleteNetworkAclEntryCommand,
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
+  DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
   EC2Client,
   EC2ServiceException,
@@ -148,7 +149,7 @@ describe("NaclModel errors for missing things", () => {
   });
 
   it("rejects commands it does not model instead of answering undefined", async () => {
-    expect((await errorOf(ec2.send(new DescribeVpcsCommand({})))).name).toBe("InvalidAction");
+    expect((await errorOf(ec2.send(new DescribeSecurityGroupsCommand({})))).name).toBe("InvalidAction");
   });
 
   it("replaces an entry in place and deletes it", async () => {
@@ -256,6 +257,33 @@ describe("NaclModel topology", () => {
       ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-0000000000000dead"] })),
     );
     expect(error.name).toBe("InvalidInstanceID.NotFound");
+  });
+
+  it("describes a VPC's CIDR blocks with their association state, and rejects an unknown VPC", async () => {
+    const wide = model.addVpc({
+      cidrBlock: "10.1.0.0/16",
+      secondaryCidrBlocks: ["100.64.0.0/16", "100.65.0.0/16"],
+      ipv6CidrBlock: "2600:1f18:BBBB:0::/56",
+    });
+    model.disassociateCidrBlock(wide, "100.65.0.0/16");
+    const answer = await ec2.send(new DescribeVpcsCommand({ VpcIds: [wide] }));
+    const [vpc] = answer.Vpcs ?? [];
+    expect(answer.Vpcs).toHaveLength(1);
+    expect(vpc?.CidrBlock).toBe("10.1.0.0/16");
+    expect(
+      vpc?.CidrBlockAssociationSet?.map((block) => [block.CidrBlock, block.CidrBlockState?.State]),
+    ).toEqual([
+      ["10.1.0.0/16", "associated"],
+      ["100.64.0.0/16", "associated"],
+      ["100.65.0.0/16", "disassociated"],
+    ]);
+    expect(vpc?.Ipv6CidrBlockAssociationSet?.map((block) => block.Ipv6CidrBlock)).toEqual([
+      "2600:1f18:bbbb::/56",
+    ]);
+    expect(() => model.disassociateCidrBlock(wide, "10.1.0.0/16")).toThrow(/no secondary/);
+    const unknown = ec2.send(new DescribeVpcsCommand({ VpcIds: ["vpc-00000000000000bad"] }));
+    expect((await errorOf(unknown)).name).toBe("InvalidVpcID.NotFound");
+    expect(model.calls.DescribeVpcs).toBe(2);
   });
 
   it("keeps pre-populated user rules and lets one NACL serve several subnets", () => {

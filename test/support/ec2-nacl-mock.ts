@@ -4,6 +4,7 @@ import {
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   ReplaceNetworkAclEntryCommand,
 } from "@aws-sdk/client-ec2";
@@ -12,7 +13,7 @@ import { Ec2ApiError } from "../../bin/local/ec2-api-error";
 import type { NaclModel } from "../../bin/local/nacl-model";
 
 /**
- * Routes every NACL, instance and subnet command of every `EC2Client` to `model`, through aws-sdk-client-mock.
+ * Routes every NACL, instance, subnet and VPC command of every `EC2Client` to `model`, through aws-sdk-client-mock.
  * Model errors reach callers as the SDK raises them (`error.name` is the EC2 code). Commands the model does not
  * answer are rejected with `InvalidAction`, so an unexpected call fails a test instead of returning undefined.
  *
@@ -37,6 +38,7 @@ export function mockEc2WithNaclModel(model: NaclModel): AwsClientStub<EC2Client>
   ec2.on(DescribeNetworkAclsCommand).callsFake((input) => answer(() => model.describeNetworkAcls(input)));
   ec2.on(DescribeInstancesCommand).callsFake((input) => answer(() => model.describeInstances(input)));
   ec2.on(DescribeSubnetsCommand).callsFake((input) => answer(() => model.describeSubnets(input)));
+  ec2.on(DescribeVpcsCommand).callsFake((input) => answer(() => model.describeVpcs(input)));
   return ec2;
 }
 
