@@ -116,3 +116,55 @@ describe("NaclResolver, scope subnet", () => {
     expect(subnetScope.calls).toBe(4);
   });
 });
+
+describe("NaclResolver, CIDR blocks of the protected VPCs", () => {
+  it("finds the blocks of the configured VPCs and of the VPCs of the explicit NACL ids, and no others", async () => {
+    const cidrs = await resolver({ scope: "vpc", vpcIds: [fleet.vpcB], naclIds: [fleet.naclA] }).vpcCidrs();
+    expect(cidrs).toEqual(["10.0.0.0/16", "10.1.0.0/16", "2600:1f18:bbbb::/56"]);
+  });
+
+  it("leaves out blocks that are no longer associated and keeps secondary and IPv6 blocks", async () => {
+    const grown = model.addVpc({
+      cidrBlock: "10.3.0.0/16",
+      secondaryCidrBlocks: ["100.64.0.0/16", "100.65.0.0/16"],
+      ipv6CidrBlock: "2600:1f18:cccc::/56",
+    });
+    model.disassociateCidrBlock(grown, "100.65.0.0/16");
+    expect(await resolver({ scope: "vpc", vpcIds: [grown] }).vpcCidrs()).toEqual([
+      "10.3.0.0/16",
+      "100.64.0.0/16",
+      "2600:1f18:cccc::/56",
+    ]);
+  });
+
+  it("reuses the NACL listing: an explicit NACL inside a configured VPC costs no describe of its own", async () => {
+    const vpcScope = resolver({ scope: "vpc", vpcIds: [fleet.vpcA], naclIds: [fleet.naclA] });
+    await vpcScope.managedNacls();
+    expect(await vpcScope.vpcCidrs()).toEqual(["10.0.0.0/16"]);
+    expect(model.calls.DescribeNetworkAcls).toBe(1);
+    expect(model.calls.DescribeVpcs).toBe(1);
+  });
+
+  it("reuses its answer within the TTL and asks EC2 again after it", async () => {
+    const vpcScope = resolver({ scope: "vpc", vpcIds: [], naclIds: [fleet.naclB] });
+    await vpcScope.vpcCidrs();
+    const calls = model.totalCalls();
+    expect(await vpcScope.vpcCidrs()).toEqual(["10.1.0.0/16", "2600:1f18:bbbb::/56"]);
+    expect(model.totalCalls()).toBe(calls);
+    now += 60_001;
+    await vpcScope.vpcCidrs();
+    expect(model.calls.DescribeVpcs).toBe(2);
+  });
+
+  it("lets an EC2 error through once the retries are spent, and answers again when EC2 does", async () => {
+    const vpcScope = new NaclResolver(new EC2Client({ region: "us-east-1" }), {
+      settings: { scope: "vpc", vpcIds: [fleet.vpcA] },
+      now: () => now,
+      sleep: async () => {},
+      maxAttempts: 3,
+    });
+    model.throttleNext(3, ["DescribeVpcs"]);
+    await expect(vpcScope.vpcCidrs()).rejects.toMatchObject({ name: "RequestLimitExceeded" });
+    expect(await vpcScope.vpcCidrs()).toEqual(["10.0.0.0/16"]);
+  });
+});
