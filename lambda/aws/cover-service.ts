@@ -39,6 +39,8 @@ export interface CoverDeps {
   readonly bans: BanService;
   readonly enforcer: { readManyEntries(naclIds: readonly string[]): Promise<Map<string, NaclRule[]>> };
   readonly managedNacls: () => Promise<readonly string[]>;
+  /** CIDR blocks of the protected VPCs, found in EC2 (NaclResolver.vpcCidrs): no cover may overlap them. */
+  readonly vpcCidrs: () => Promise<readonly string[]>;
   readonly newAllocator: () => SlotAllocator;
   readonly claimGraceSeconds: number;
 }
@@ -103,9 +105,13 @@ export class CoverService {
     ].sort();
     if (naclIds.length === 0) return report;
     const rules = await this.deps.enforcer.readManyEntries(naclIds);
+    // The VPCs' own blocks are found, not only configured: a forgotten protectedCidrs must not let a cover deny a
+    // VPC its own traffic. A failed look-up throws: planning with fewer protections is never the answer (the
+    // caller falls back to an entry per ban).
     const protectedBlocks = [
       ...(config.nacl.protectedCidrs ?? []),
       ...config.jails.flatMap((jail) => jail.ignoreip).filter(isCidr),
+      ...(await this.deps.vpcCidrs()),
     ];
     const allocator = this.deps.newAllocator();
     for (const family of ["ipv4", "ipv6"] as const) {

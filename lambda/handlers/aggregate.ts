@@ -25,6 +25,7 @@ export async function aggregate(
     bans: runtime.bans,
     enforcer: runtime.enforcer,
     managedNacls: () => runtime.resolver.managedNacls(),
+    vpcCidrs: () => runtime.resolver.vpcCidrs(),
     newAllocator: () => runtime.newAllocator(),
     claimGraceSeconds: runtime.claimGraceSeconds,
   });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { allCoveredShards, type IpRecord } from "../../lambda/aws/store-items";
-import { cidrContains, parseCidr } from "../../lambda/core/ip";
+import { cidrContains, cidrsOverlap, parseCidr } from "../../lambda/core/ip";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import { METRIC } from "../../lambda/core/telemetry";
 import { respondAndAggregate, unbanAndAggregate } from "../../lambda/handlers/aggregate";
@@ -140,6 +140,57 @@ describe("aggregation through the responder and the unbanner", () => {
       expect(ips.every((ip) => blockedBy(naclId, ip))).toBe(true);
       expect(blockedBy(naclId, "203.0.113.200")).toBe(false);
     }
+  });
+
+  it("keeps covers clear of the VPC's own block found in EC2 when protectedCidrs does not list it", async () => {
+    world = await createWorld(db, { quota: 20, nacl: { aggregation: DEFAULT_AGGREGATION } });
+    expect(world.config.nacl.protectedCidrs).toBeUndefined();
+    const vpcBlock = parseCidr("10.0.0.0/16");
+    // Three per /24 reach the threshold: without the VPC's block, each /24 (and wider merges) would be covered.
+    const inside = [1, 2, 3, 4].flatMap((third) => [50, 51, 52].map((last) => `10.0.${third}.${last}`));
+    const outside = attackers(30, 10);
+    const { runtime } = world.runtime();
+    const lines = attackLines([...inside, ...outside], 5);
+    await respondAndAggregate(runtime, logsEvent(lines, { logStream: world.instanceId }), T0);
+
+    for (const naclId of world.naclIds) {
+      const covers = ownedEntries(naclId)
+        .map((entry) => entry.CidrBlock ?? entry.Ipv6CidrBlock ?? "")
+        .filter((cidr) => !cidr.endsWith("/32"));
+      expect(
+        covers.filter((cidr) => cidrsOverlap(parseCidr(cidr), vpcBlock)),
+        `${naclId}: no cover overlaps the VPC`,
+      ).toEqual([]);
+      expect(
+        inside.filter((ip) => !blockedBy(naclId, ip)),
+        `${naclId}: each inside attacker has an entry of its own`,
+      ).toEqual([]);
+      expect(
+        outside.filter((ip) => !covers.some((cidr) => cidrContains(parseCidr(cidr), ip))),
+        `${naclId}: outside attackers covered`,
+      ).toEqual([]);
+      expect(blockedBy(naclId, "10.0.1.10"), "the instance's address stays reachable").toBe(false);
+    }
+  });
+
+  it("does not aggregate without the VPC's blocks when EC2 cannot say what they are", async () => {
+    world = await createWorld(db, { quota: 20, nacl: { aggregation: DEFAULT_AGGREGATION } });
+    const { runtime, recorder } = world.runtime();
+    world.model.throttleNext(8, ["DescribeVpcs"]);
+    const ips = ["10.0.7.1", "10.0.7.2", "10.0.7.3"];
+    await respondAndAggregate(runtime, logsEvent(attackLines(ips, 5), { logStream: world.instanceId }), T0);
+    for (const naclId of world.naclIds) {
+      expect(
+        ownedEntries(naclId)
+          .map((entry) => entry.CidrBlock)
+          .sort(),
+      ).toEqual(ips.map((ip) => `${ip}/32`));
+    }
+    expect(
+      recorder.logsWith(
+        "aggregation failed; the batch's bans get entries of their own, the unbanner consolidates later",
+      ),
+    ).toHaveLength(1);
   });
 
   it("lifts covered bans and then their cover when the last member's ban ends", async () => {
