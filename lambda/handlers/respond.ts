@@ -203,7 +203,7 @@ async function handleGroup(
     }
     const count = countFailures(window && windowState(window), group, now, record?.windowResetAt);
     if (count.fresh.length === 0) return { kind: "duplicate" };
-    if (count.reached) return ban(runtime, invocation, payload, group, count, window, record, now);
+    if (count.reached) return ban(runtime, invocation, payload, group, count, record, now);
     if (await store.swap<WindowItem>(windowItem(group, count.state, now), window?.version)) {
       return { kind: "counted", failures: count.fresh.length };
     }
@@ -223,11 +223,10 @@ async function ban(
   payload: LogsPayload,
   group: FailureGroup,
   count: CountResult,
-  window: WindowItem | undefined,
   record: IpRecord | undefined,
   now: number,
 ): Promise<GroupOutcome> {
-  const { config, bans, logger, store } = runtime;
+  const { config, bans, logger } = runtime;
   const { state } = count;
   const failures = count.fresh.length;
   const patterns = count.fresh.map((failure) => failure.patternId);
@@ -266,17 +265,9 @@ async function ban(
   );
   // Another invocation banned the IP first: these failures are reported against its ban.
   if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
-  // The window keeps the event ids (and totals) of this batch; the record's windowResetAt keeps them out of the
-  // next ban. Written after the ban so that a crash in between leaves a ban, never a lost one.
-  await store.modifyWindow(
-    group.jail.name,
-    group.ip,
-    (current) => {
-      const recount = countFailures(current && windowState(current), group, now, undefined);
-      return recount.fresh.length === 0 ? undefined : windowItem(group, recount.state, now);
-    },
-    window ?? null,
-  );
+  // The window is not written: the record now keeps these failures out of every later count (windowResetAt: a
+  // redelivery while the ban lasts is reported against it, one after it finds its failures before the reset), so
+  // a window write would cost a DynamoDB request per ban and change nothing (issue 7).
   // With aggregation, the batch's bans are placed together right after it (respondAndAggregate, issue 7).
   const enforced =
     runtime.config.nacl.aggregation === undefined

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { respond } from "../../lambda/handlers/respond";
+import { unban } from "../../lambda/handlers/unban";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
-import { attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
+import { sshdJail } from "../support/jails";
+import { activeBans, attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
 
 let db: LocalDynamo;
 let world: World;
@@ -50,5 +52,29 @@ describe("the same batch delivered three times", () => {
     expect(window?.totalFailures).toBe(3);
     for (const ip of BANNED) expect((await runtime.store.getRecord(ip))?.banCount).toBe(1);
     await expectTableAndNaclsAgree(world, runtime, BANNED);
+  });
+});
+
+describe("a batch delivered again after its ban ended and was lifted", () => {
+  it("bans nobody again: the record keeps the banned failures out of every later count", async () => {
+    world = await createWorld(db, { jails: [sshdJail({ bantime: 60 })] });
+    const { runtime } = world.runtime();
+    expect(await respond(runtime, batch(), T0)).toMatchObject({ bans: BANNED });
+    const afterBan = T0 + 120_000;
+    expect([...(await unban(runtime, afterBan)).unbanned].sort()).toEqual([...BANNED].sort());
+
+    const again = await respond(runtime, batch(), afterBan + 1_000);
+    expect(again.bans).toEqual([]);
+    // Four new failures after the redelivery: a ban only if the redelivered six had been counted again.
+    const later = afterBan + 60_000;
+    const fresh = await respond(
+      runtime,
+      logsEvent(attackLines(BANNED, 4, later), { logStream: world.instanceId, batch: 2 }),
+      later,
+    );
+    expect(fresh).toMatchObject({ bans: [], failures: 8 });
+    expect(await activeBans(runtime)).toHaveProperty("size", 0);
+    for (const ip of BANNED) expect((await runtime.store.getRecord(ip))?.banCount).toBe(1);
+    await expectTableAndNaclsAgree(world, runtime);
   });
 });

@@ -107,7 +107,7 @@ describe("aggregation through the responder and the unbanner", () => {
       `1,000-IP banning batch: ${requests} DynamoDB requests`,
       Object.fromEntries(recorder.dynamoRequests),
     );
-    expect(requests).toBeLessThanOrEqual(3.5 * ips.length);
+    expect(requests).toBeLessThanOrEqual(2.2 * ips.length);
   }, 120_000);
 
   it("lets a newly banned address inside a cover join it without an entry of its own", async () => {
