@@ -186,12 +186,12 @@ export class Cloudjail extends Construct {
           "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
       });
     }
-    role.addToPrincipalPolicy(networkReadStatement(nacl.scope));
+    role.addToPrincipalPolicy(networkReadStatement(nacl));
     nag.acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "ec2:DescribeNetworkAcls (and, with scope subnet, DescribeInstances) support no resource-level " +
-        "permissions; they are read-only and the only actions granted on *.",
+        "ec2:DescribeNetworkAcls (and, with scope subnet, DescribeInstances; with aggregation, DescribeVpcs) " +
+        "support no resource-level permissions; they are read-only and the only actions granted on *.",
     });
   }
 }

@@ -10,13 +10,16 @@ import type { NaclSettings } from "../lambda/core/types";
 export const NACL_WRITE_ACTIONS = ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"] as const;
 
 /**
- * Reads the runtime needs: NACLs and their entries (to plan and reconcile), and with scope `subnet` the attacked
- * instance's subnet. EC2 Describe* actions support no resource-level permissions: they are granted on `*`.
+ * Reads the runtime needs: NACLs and their entries (to plan and reconcile), with scope `subnet` the attacked
+ * instance's subnet, and with aggregation the protected VPCs' CIDR blocks (no covering entry may overlap them).
+ * EC2 Describe* actions support no resource-level permissions: they are granted on `*`.
  */
-export function networkReadActions(scope: NaclSettings["scope"]): string[] {
-  return scope === "subnet"
-    ? ["ec2:DescribeNetworkAcls", "ec2:DescribeInstances"]
-    : ["ec2:DescribeNetworkAcls"];
+export function networkReadActions(nacl: Pick<NaclSettings, "scope" | "aggregation">): string[] {
+  return [
+    "ec2:DescribeNetworkAcls",
+    ...(nacl.scope === "subnet" ? ["ec2:DescribeInstances"] : []),
+    ...(nacl.aggregation === undefined ? [] : ["ec2:DescribeVpcs"]),
+  ];
 }
 
 /** The tag that marks a NACL as cloudjail's to write when it is protected by VPC id only. */
@@ -47,10 +50,10 @@ export function naclWriteStatement(scope: Construct, naclIds: readonly string[])
 }
 
 /** The statement allowing the Describe* reads (on `*`: see {@link networkReadActions}). */
-export function networkReadStatement(scope: NaclSettings["scope"]): iam.PolicyStatement {
+export function networkReadStatement(nacl: Pick<NaclSettings, "scope" | "aggregation">): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: "DescribeNetwork",
-    actions: networkReadActions(scope),
+    actions: networkReadActions(nacl),
     resources: ["*"],
   });
 }

@@ -27,11 +27,11 @@ function roleStatements(context: Record<string, unknown>): Map<string, PolicySta
 }
 
 describe("the Lambda roles' NACL permissions", () => {
-  describe("when NACL ids are given (and bans go to the attacked subnet's NACL)", () => {
+  describe("when NACL ids are given (bans go to the attacked subnet's NACL, and are aggregated)", () => {
     let roles: Map<string, PolicyStatementJson[]>;
     beforeAll(() => {
       const config = path.join(mkdtempSync(path.join(tmpdir(), "cloudjail-scope-")), "jail.local");
-      writeFileSync(config, "[sshd]\nenabled = true\n[cloudjail]\nscope = subnet\n");
+      writeFileSync(config, "[sshd]\nenabled = true\n[cloudjail]\nscope = subnet\naggregate = true\n");
       roles = roleStatements({
         "cloudjail:config": config,
         "cloudjail:vpcIds": ["vpc-0123456789abcdef0"],
@@ -67,6 +67,12 @@ describe("the Lambda roles' NACL permissions", () => {
       }
     });
 
+    it("may read the protected VPCs' CIDR blocks, which covering entries must stay clear of", () => {
+      for (const statements of roles.values()) {
+        expect(isAllowed(statements, { action: "ec2:DescribeVpcs", resource: "*" })).toBe(true);
+      }
+    });
+
     it("cannot change anything else about a NACL or its subnets", () => {
       for (const statements of roles.values()) {
         for (const action of [
@@ -96,10 +102,11 @@ describe("the Lambda roles' NACL permissions", () => {
       }
     });
 
-    it("reads NACLs but not instances, which scope vpc never needs", () => {
+    it("reads NACLs but not instances, which scope vpc never needs, nor VPCs, which only aggregation needs", () => {
       for (const statements of roles.values()) {
         expect(isAllowed(statements, { action: "ec2:DescribeNetworkAcls", resource: "*" })).toBe(true);
         expect(isAllowed(statements, { action: "ec2:DescribeInstances", resource: "*" })).toBe(false);
+        expect(isAllowed(statements, { action: "ec2:DescribeVpcs", resource: "*" })).toBe(false);
       }
     });
 
