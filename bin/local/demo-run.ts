@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { formatDuration } from "../../lambda/core/duration";
 import { parseLogLine, StampClock } from "../../lambda/core/log-line";
 import type { CloudjailConfig } from "../../lambda/core/types";
-import { respond } from "../../lambda/handlers/respond";
+import { aggregate, respondAndAggregate } from "../../lambda/handlers/aggregate";
 import { unban } from "../../lambda/handlers/unban";
 import { type BanView, banView, scanState, summarizeJails } from "../cli/jail-status";
 import { forEachLine } from "../cli/line-reader";
@@ -101,11 +101,13 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoSummary> {
     const before = await entries(world);
     const started = performance.now();
     const result = await unban(world.runtime, at);
+    // As the unbanner Lambda does (unbanAndAggregate), but keeping the covered bans it lifts for the timeline.
+    const lifted = (await aggregate(world.runtime, at, true))?.lifted ?? [];
     summary.unbannerMs += performance.now() - started;
     summary.unbannerRuns += 1;
     const after = await entries(world);
     let text = "";
-    for (const ip of result.unbanned) {
+    for (const ip of [...result.unbanned, ...lifted.map((record) => record.ip)]) {
       const ban = tracked.get(ip);
       tracked.delete(ip);
       summary.unbans += 1;
@@ -122,7 +124,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoSummary> {
     await clock.advanceTo(at, runUnbanner);
     const before = await entries(world);
     const started = performance.now();
-    const result = await respond(world.runtime, batch.event, clock.now());
+    const result = await respondAndAggregate(world.runtime, batch.event, clock.now());
     summary.responderMs += performance.now() - started;
     summary.batches += 1;
     summary.failures += result.failures;

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DEMO_LOG } from "../../bin/cli/demo";
 import { ProgressBar } from "../../bin/local/demo-progress";
 import { type DemoRunOptions, runDemo } from "../../bin/local/demo-run";
+import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import { repoConfig } from "./support/stack-config";
 
 const capturedLog = readFileSync(DEFAULT_DEMO_LOG, "utf8");
@@ -139,5 +140,20 @@ describe("cloudjail demo --data DIR", () => {
     expect(second.summary.failures).toBe(0);
     expect(second.output).toMatch(/^ +1 +DENY +203\.0\.113\.10\/32/m);
     expect(second.output).toContain("   |- Currently banned:\t1\n   |- Total banned:\t1\n");
+  });
+});
+
+describe("cloudjail demo with aggregation on", () => {
+  it("writes covering entries as the Lambdas do (DescribeVpcs through the EC2 endpoint) and unbans covered members", async () => {
+    const config = repoConfig({ aggregation: { ...DEFAULT_AGGREGATION, threshold: 2 } });
+    const { output } = await demo(Readable.from([capturedLog]), { config });
+    expect(output).toMatch(/^ +\+ acl-\S+ rule \d+: deny 198\.51\.100\.0\/24 all traffic {2}\(written\)$/m);
+    expect(events(output, "UNBAN").map(([, ip]) => ip)).toEqual(
+      expect.arrayContaining(["198.51.100.23", "198.51.100.80", "198.51.100.0/24"]),
+    );
+    const end = output.slice(output.lastIndexOf("Network ACL "));
+    expect(end.match(/^ +\d+ +DENY +\S+/gm)?.map((row) => row.trim().split(/ +/)[2])).toEqual([
+      "203.0.113.0/24",
+    ]);
   });
 });
