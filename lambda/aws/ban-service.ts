@@ -67,6 +67,19 @@ export class BanService {
    * `now` is epoch ms; `known` is the record as already read (null: read found none).
    */
   async impose(request: BanRequest, now: number, known?: IpRecord | null): Promise<ImposeResult> {
+    return this.imposeAs(request, now, known, (record) => record);
+  }
+
+  /**
+   * Like {@link impose}, but the record is written as `shape` makes it: a batch whose bans a covering entry holds
+   * records each of them once, already covered (or pending), instead of recording and then updating it.
+   */
+  async imposeAs(
+    request: BanRequest,
+    now: number,
+    known: IpRecord | null | undefined,
+    shape: (record: Omit<IpRecord, "version">) => Omit<IpRecord, "version">,
+  ): Promise<ImposeResult> {
     const nowSeconds = Math.floor(now / 1000);
     let imposed = false;
     const record = await this.store.modifyRecord(
@@ -75,11 +88,16 @@ export class BanService {
         imposed = false;
         if (current?.ban !== undefined && !hasEnded(current.ban, nowSeconds)) return undefined;
         imposed = true;
-        return banRecord(current, request, now);
+        return shape(banRecord(current, request, now));
       },
       known,
     );
     return { imposed, record };
+  }
+
+  /** The record {@link impose} would write over `known`, not written: what aggregation plans with. */
+  proposal(request: BanRequest, now: number, known: IpRecord | null): IpRecord {
+    return { ...banRecord(known ?? undefined, request, now), version: known?.version ?? 0 };
   }
 
   /**

@@ -4,6 +4,7 @@ import { inRange, type NaclRule } from "../core/nacl-plan";
 import type { CloudjailConfig } from "../core/types";
 import { type BanService, hasEnded } from "./ban-service";
 import { COVER_JAIL, coverRecord, withEnd } from "./cover-records";
+import { ProposedBans } from "./proposed-bans";
 import type { SlotAllocator } from "./slot-allocator";
 import type { CloudjailStore } from "./store";
 import {
@@ -30,7 +31,24 @@ export interface CoverReport {
   readonly lifted: readonly IpRecord[];
   /** Plans per family, for logs and tests. */
   readonly plans: ReadonlyMap<IpFamily, AggregationPlan>;
+  /** Proposed bans recorded, by address, as written. */
+  readonly recorded: ReadonlyMap<string, IpRecord>;
+  /** Proposed bans whose address another writer banned first. */
+  readonly lost: ReadonlySet<string>;
 }
+
+/** What one family's plan is applied with. */
+interface Pass {
+  readonly records: Map<string, IpRecord>;
+  readonly naclIds: readonly string[];
+  readonly allocator: SlotAllocator;
+  readonly now: number;
+  readonly report: { created: string[]; removed: string[]; covered: number; evicted: string[] };
+  readonly claims: ReadonlySet<string>;
+  readonly proposals: ProposedBans;
+}
+
+const EVICTED = "evicted: the NACL is full and this ban ends soonest";
 
 /** What the cover service needs of the runtime. */
 export interface CoverDeps {
@@ -62,13 +80,16 @@ export class CoverService {
    * Plans every family over the active bans and applies the plans; `liftEnded` also lifts covered bans that ended.
    * `ownClaims`: addresses whose bans the caller recorded and still holds in state `enforcing` (the responder's
    * batch): they are placed here, read strongly consistently when the index does not list them yet.
+   * `proposals`: bans the caller decided but left to this service to record, each in one write; every one is
+   * recorded by the time this returns, or found lost to another writer.
    */
   async consolidate(
     now: number,
     liftEnded: boolean,
     ownClaims: readonly string[] = [],
+    proposals: ProposedBans = new ProposedBans(this.deps.bans, [], now),
   ): Promise<CoverReport> {
-    const { config, store, bans } = this.deps;
+    const { config, bans } = this.deps;
     const aggregation = config.nacl.aggregation;
     const report = {
       created: [] as string[],
@@ -77,8 +98,31 @@ export class CoverService {
       evicted: [] as string[],
       lifted: [] as IpRecord[],
       plans: new Map<IpFamily, AggregationPlan>(),
+      recorded: proposals.recorded,
+      lost: proposals.lost,
     };
     if (aggregation === undefined) return report;
+    const allocator = this.deps.newAllocator();
+    await this.planAndApply(now, liftEnded, ownClaims, proposals, allocator, report);
+    // Proposals no plan placed (no NACL known, or their cover did not hold): an entry of their own, if room.
+    for (const ip of proposals.waiting()) {
+      const record = await proposals.record(ip);
+      if (record !== undefined) await bans.enforce(record, allocator, now);
+    }
+    return report;
+  }
+
+  private async planAndApply(
+    now: number,
+    liftEnded: boolean,
+    ownClaims: readonly string[],
+    proposals: ProposedBans,
+    allocator: SlotAllocator,
+    report: Pass["report"] & { lifted: IpRecord[]; plans: Map<IpFamily, AggregationPlan> },
+  ): Promise<void> {
+    const { config, store, bans } = this.deps;
+    const aggregation = config.nacl.aggregation;
+    if (aggregation === undefined) return;
     const nowSeconds = Math.floor(now / 1000);
     if (liftEnded) {
       for await (const record of store.bansInShards(allCoveredShards(), nowSeconds)) {
@@ -96,6 +140,7 @@ export class CoverService {
       const record = await store.getRecord(ip);
       if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(ip, record);
     }
+    for (const record of proposals.records()) records.set(record.ip, record);
     const claims = new Set(ownClaims);
     const naclIds = [
       ...new Set([
@@ -103,7 +148,7 @@ export class CoverService {
         ...[...records.values()].flatMap((record) => record.ban?.targets ?? []),
       ]),
     ].sort();
-    if (naclIds.length === 0) return report;
+    if (naclIds.length === 0) return;
     const rules = await this.deps.enforcer.readManyEntries(naclIds);
     // The VPCs' own blocks are found, not only configured: a forgotten protectedCidrs must not let a cover deny a
     // VPC its own traffic. A failed look-up throws: planning with fewer protections is never the answer (the
@@ -113,7 +158,6 @@ export class CoverService {
       ...config.jails.flatMap((jail) => jail.ignoreip).filter(isCidr),
       ...(await this.deps.vpcCidrs()),
     ];
-    const allocator = this.deps.newAllocator();
     for (const family of ["ipv4", "ipv6"] as const) {
       const ofFamily = [...records.values()].filter((record) => record.family === family);
       if (ofFamily.length === 0) continue;
@@ -131,9 +175,8 @@ export class CoverService {
         },
       );
       report.plans.set(family, plan);
-      await this.apply(plan, records, naclIds, allocator, now, report, claims);
+      await this.apply(plan, { records, naclIds, allocator, now, report, claims, proposals });
     }
-    return report;
   }
 
   /** Entries of `family` cloudjail may hold in a NACL: the quota less the user's entries, within the range. */
@@ -150,16 +193,9 @@ export class CoverService {
     return Math.max(0, Math.min(this.deps.config.nacl.quota - foreign.length, numbers - otherOwned.length));
   }
 
-  private async apply(
-    plan: AggregationPlan,
-    records: Map<string, IpRecord>,
-    naclIds: readonly string[],
-    allocator: SlotAllocator,
-    now: number,
-    report: { created: string[]; removed: string[]; covered: number; evicted: string[] },
-    claims: ReadonlySet<string>,
-  ): Promise<void> {
+  private async apply(plan: AggregationPlan, pass: Pass): Promise<void> {
     const { bans, store } = this.deps;
+    const { records, naclIds, allocator, now, report, claims, proposals } = pass;
     // 1. Evicted: their entries make room first.
     for (const ban of plan.evicted) {
       const record = records.get(ban.ip);
@@ -169,8 +205,10 @@ export class CoverService {
         await bans.lift(record.ip, record.ban.banId, now);
         await this.uncoverInside(record.ip, now);
         report.removed.push(record.ip);
+      } else if (proposals.awaits(ban.ip)) {
+        await proposals.record(ban.ip, (proposal) => asPending(proposal, EVICTED, now));
       } else {
-        await this.dropEntries(record, "evicted: the NACL is full and this ban ends soonest", now, allocator);
+        await this.dropEntries(record, EVICTED, now, allocator);
       }
     }
     // 2. New covers, freeing their members' host entries while a target NACL has no room.
@@ -235,14 +273,20 @@ export class CoverService {
         if (isCover(record)) {
           await bans.lift(record.ip, record.ban.banId, now);
           report.removed.push(record.ip);
-        } else if (await this.hide(record, entry.cidr, now, allocator)) {
+        } else if (await this.hide(record, entry.cidr, pass)) {
           report.covered++;
         }
       }
     }
     // 4. Host entries the plan keeps but that lack an entry (pending, or freed above while a cover failed).
     for (const entry of plan.entries.filter((planned) => !planned.cover)) {
-      const record = await store.getRecord(entry.cidr.split("/")[0] ?? entry.cidr);
+      const ip = entry.cidr.split("/")[0] ?? entry.cidr;
+      if (proposals.awaits(ip)) {
+        const recorded = await proposals.record(ip);
+        if (recorded !== undefined) await bans.enforce(recorded, allocator, now);
+        continue;
+      }
+      const record = await store.getRecord(ip);
       const ban = record?.ban;
       if (record === undefined || ban === undefined || ban.coveredBy !== undefined) continue;
       if (ban.targets.every((naclId) => ban.entries[naclId] !== undefined) && ban.targets.length > 0)
@@ -265,24 +309,17 @@ export class CoverService {
       await this.deps.bans.removeOwnedEntry(naclId, ruleNumber, ban.banId);
       allocator.forget(naclId);
     }
-    await this.deps.store.modifyRecord(record.ip, (current) => {
-      if (current?.ban?.banId !== ban.banId) return undefined;
-      const pending = Object.fromEntries(current.ban.targets.map((naclId) => [naclId, reason]));
-      return {
-        ...current,
-        ban: { ...current.ban, entries: {}, pending, state: "pending" },
-        updatedAtIso: isoOfMs(now),
-      };
-    });
+    await this.deps.store.modifyRecord(record.ip, (current) =>
+      current?.ban?.banId !== ban.banId ? undefined : asPending(current, reason, now),
+    );
   }
 
   /** Marks a ban as held by `cidr`: its own entries go, it moves to a `COVERED#n` partition. */
-  private async hide(
-    record: IpRecord,
-    cidr: string,
-    now: number,
-    allocator: SlotAllocator,
-  ): Promise<boolean> {
+  private async hide(record: IpRecord, cidr: string, pass: Pass): Promise<boolean> {
+    const { now, allocator, proposals } = pass;
+    if (proposals.awaits(record.ip)) {
+      return (await proposals.record(record.ip, (proposal) => asCovered(proposal, cidr, now))) !== undefined;
+    }
     const ban = record.ban as ActiveBan;
     for (const [naclId, ruleNumber] of Object.entries(ban.entries)) {
       await this.deps.bans.removeOwnedEntry(naclId, ruleNumber, ban.banId);
@@ -295,12 +332,7 @@ export class CoverService {
         hidden = false;
         if (current?.ban?.banId !== ban.banId) return undefined;
         hidden = true;
-        return {
-          ...current,
-          ban: { ...current.ban, entries: {}, pending: {}, state: "enforced", coveredBy: cidr },
-          banShard: coveredShardOf(current.ip),
-          updatedAtIso: isoOfMs(now),
-        };
+        return asCovered(current, cidr, now);
       },
       record,
     );
@@ -340,6 +372,26 @@ export class CoverService {
     });
     return written ?? cover;
   }
+}
+
+type Unversioned = Omit<IpRecord, "version">;
+
+/** The record with its ban held by the covering entry `cidr`: no entries of its own, in a `COVERED#n` partition. */
+function asCovered<T extends Unversioned>(record: T, cidr: string, now: number): T {
+  const ban = record.ban as ActiveBan;
+  return {
+    ...record,
+    ban: { ...ban, entries: {}, pending: {}, state: "enforced", coveredBy: cidr },
+    banShard: coveredShardOf(record.ip),
+    updatedAtIso: isoOfMs(now),
+  };
+}
+
+/** The record with its ban left without entries, pending in every target NACL for `reason`. */
+function asPending<T extends Unversioned>(record: T, reason: string, now: number): T {
+  const ban = record.ban as ActiveBan;
+  const pending = Object.fromEntries(ban.targets.map((naclId) => [naclId, reason]));
+  return { ...record, ban: { ...ban, entries: {}, pending, state: "pending" }, updatedAtIso: isoOfMs(now) };
 }
 
 function isCover(record: IpRecord): boolean {

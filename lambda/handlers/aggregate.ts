@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type CoverReport, CoverService } from "../aws/cover-service";
+import type { ProposedBans } from "../aws/proposed-bans";
 import { METRIC } from "../core/telemetry";
 import { type ResponderSummary, respond } from "./respond";
 import type { Runtime } from "./runtime";
@@ -9,13 +10,15 @@ import { type UnbannerSummary, unban } from "./unban";
  * Runs aggregation (issue 7) for a handler, when the configuration enables it: the responder after a batch that
  * banned, the unbanner on every run (`liftEnded`: it also lifts covered bans whose end passed). Adds the
  * `Evictions` metric (the caller publishes), logs what changed, notifies the unbans. A failure is logged, not
- * thrown: the batch's bans are recorded already, and the next unbanner run consolidates again.
+ * thrown: the batch's claimed bans get entries of their own, its proposals are recorded one by one, and the next
+ * unbanner run consolidates again.
  */
 export async function aggregate(
   runtime: Runtime,
   now: number,
   liftEnded: boolean,
   ownClaims: readonly string[] = [],
+  proposals?: ProposedBans,
 ): Promise<CoverReport | undefined> {
   if (runtime.config.nacl.aggregation === undefined) return undefined;
   const { logger, metrics } = runtime;
@@ -31,7 +34,7 @@ export async function aggregate(
   });
   let report: CoverReport;
   try {
-    report = await service.consolidate(now, liftEnded, ownClaims);
+    report = await service.consolidate(now, liftEnded, ownClaims, proposals);
   } catch (error) {
     logger.error(
       "aggregation failed; the batch's bans get entries of their own, the unbanner consolidates later",
@@ -39,7 +42,7 @@ export async function aggregate(
         error: String(error),
       },
     );
-    await enforceOneByOne(runtime, ownClaims, now);
+    await enforceOneByOne(runtime, ownClaims, proposals, now);
     return undefined;
   }
   metrics.addMetric(METRIC.evictions, MetricUnit.Count, report.evicted.length);
@@ -81,17 +84,19 @@ export async function aggregate(
   return report;
 }
 
-/** The responder with aggregation: a batch that banned is consolidated at once, so covers land in the same invocation. */
+/**
+ * The responder with aggregation: a batch that bans is consolidated at once, so covers land in the same
+ * invocation, and a ban a cover holds is recorded in one write.
+ */
 export async function respondAndAggregate(
   runtime: Runtime,
   event: unknown,
   now: number,
 ): Promise<ResponderSummary> {
-  const summary = await respond(runtime, event, now);
-  if (summary.bans.length > 0 && (await aggregate(runtime, now, false, summary.bans)) !== undefined) {
-    runtime.metrics.publishStoredMetrics();
-  }
-  return summary;
+  if (runtime.config.nacl.aggregation === undefined) return respond(runtime, event, now);
+  return respond(runtime, event, now, async (claims, proposals) => {
+    await aggregate(runtime, now, false, claims, proposals);
+  });
 }
 
 /** The unbanner with aggregation: lifts, reconciles, then lifts ended covered bans and consolidates the covers. */
@@ -103,10 +108,24 @@ export async function unbanAndAggregate(runtime: Runtime, now: number): Promise<
 
 /**
  * The fallback when consolidation fails: the responder's bans (still `enforcing`, claimed by this invocation) get
- * entries of their own as without aggregation, so that none waits for the unbanner's grace period unenforced.
+ * entries of their own as without aggregation, so that none waits for the unbanner's grace period unenforced;
+ * proposals not recorded yet are recorded and enforced the same way.
  */
-async function enforceOneByOne(runtime: Runtime, ips: readonly string[], now: number): Promise<void> {
+async function enforceOneByOne(
+  runtime: Runtime,
+  ips: readonly string[],
+  proposals: ProposedBans | undefined,
+  now: number,
+): Promise<void> {
   const allocator = runtime.newAllocator();
+  for (const ip of proposals?.waiting() ?? []) {
+    try {
+      const record = await proposals?.record(ip);
+      if (record !== undefined) await runtime.bans.enforce(record, allocator, now);
+    } catch (error) {
+      runtime.logger.error("ban not recorded; the batch will be retried", { ip, error: String(error) });
+    }
+  }
   for (const ip of ips) {
     try {
       const record = await runtime.store.getRecord(ip);

@@ -1,10 +1,12 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { hasEnded } from "../aws/ban-service";
 import type { NaclResolution } from "../aws/nacl-resolver";
+import { type ProposedBan, ProposedBans } from "../aws/proposed-bans";
 import type { SlotAllocator } from "../aws/slot-allocator";
 import { windowId } from "../aws/store";
 import { type IpRecord, isoOfMs, type WindowItem, windowKey } from "../aws/store-items";
 import {
+  type BanDecision,
   type CountResult,
   countFailures,
   decideBan,
@@ -48,26 +50,55 @@ const EMPTY: ResponderSummary = {
 const GROUP_CONCURRENCY = 16;
 const MAX_GROUP_ROUNDS = 8;
 
+/**
+ * Places a batch's bans with aggregation (lambda/handlers/aggregate.ts): `claims` were recorded by this invocation
+ * (renewals), `proposals` are to be recorded, each in one write. Must record every proposal or report it lost;
+ * failures are its own to log.
+ */
+export type BanPlacer = (claims: readonly string[], proposals: ProposedBans) => Promise<void>;
+
 /** What the IPs of one invocation share. */
 interface Invocation {
   readonly allocator: SlotAllocator;
   readonly targets: () => Promise<NaclResolution>;
+  /** Bans of addresses without a record of a ban are proposed to the placer, not recorded one by one. */
+  readonly proposes: boolean;
 }
 
 type GroupOutcome =
   | { readonly kind: "duplicate" }
   | { readonly kind: "counted"; readonly failures: number }
   | { readonly kind: "reported"; readonly failures: number }
-  | { readonly kind: "banned"; readonly failures: number; readonly pending: boolean };
+  | { readonly kind: "banned"; readonly failures: number; readonly pending: boolean }
+  | {
+      readonly kind: "proposed";
+      readonly failures: number;
+      readonly proposal: ProposedBan;
+      readonly ban: Ban;
+    };
+
+/** A ban decided for one group, and what announcing it needs. */
+interface Ban {
+  readonly group: FailureGroup;
+  readonly decision: BanDecision;
+  readonly failures: number;
+  readonly basis: NaclResolution["basis"];
+}
 
 /**
  * The responder: one CloudWatch Logs batch at time `now` (epoch ms, read once by the handler). Decodes, runs each
  * enabled jail's detector over the lines, then per (jail, IP): counts the new failures into the window with one
- * conditional write, or bans (record -> leases + entries -> record). A payload that cannot be decoded throws
- * (Lambda retries, then the on-failure destination gets it); any other error is thrown after every IP was tried,
- * and a retry repeats nothing thanks to the event ids.
+ * conditional write, or bans (record -> leases + entries -> record). With a `place`r (aggregation), the bans of
+ * addresses never banned are recorded together after the batch, each in one write, covered where a covering
+ * entry holds them. A payload that cannot be decoded throws (Lambda retries, then the on-failure destination gets
+ * it); any other error is thrown after every IP was tried, and a retry repeats nothing thanks to the event ids.
  */
-export async function respond(runtime: Runtime, event: unknown, now: number): Promise<ResponderSummary> {
+export async function respond(
+  runtime: Runtime,
+  event: unknown,
+  now: number,
+  place?: BanPlacer,
+): Promise<ResponderSummary> {
   const { logger, metrics } = runtime;
   let payload: LogsPayload;
   try {
@@ -102,8 +133,9 @@ export async function respond(runtime: Runtime, event: unknown, now: number): Pr
       resolution ??= runtime.resolver.resolve(payload.logStream);
       return resolution;
     },
+    proposes: place !== undefined,
   };
-  const results = await mapSettled(groups, GROUP_CONCURRENCY, (group) =>
+  const phase = await mapSettled(groups, GROUP_CONCURRENCY, (group) =>
     handleGroup(
       runtime,
       invocation,
@@ -114,6 +146,7 @@ export async function respond(runtime: Runtime, event: unknown, now: number): Pr
       now,
     ),
   );
+  const results = place === undefined ? phase : await placeBans(runtime, payload, groups, phase, place, now);
 
   const summary = {
     ...EMPTY,
@@ -136,7 +169,7 @@ export async function respond(runtime: Runtime, event: unknown, now: number): Pr
       return;
     }
     const outcome = result.value;
-    if (outcome.kind === "duplicate") return;
+    if (outcome.kind === "duplicate" || outcome.kind === "proposed") return;
     if (outcome.kind === "reported") summary.reported += outcome.failures;
     else summary.failures += outcome.failures;
     if (outcome.kind === "banned") {
@@ -250,40 +283,94 @@ async function ban(
       },
     );
   }
-  const imposed = await bans.impose(
-    {
-      ip: group.ip,
-      decision,
-      failures: state.failureTimes.length,
-      lines: state.lines,
-      targets: targets.naclIds,
-      instanceId: payload.logStream,
-      portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
-    },
-    now,
-    record ?? null,
-  );
+  const request = {
+    ip: group.ip,
+    decision,
+    failures: state.failureTimes.length,
+    lines: state.lines,
+    targets: targets.naclIds,
+    instanceId: payload.logStream,
+    portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
+  };
+  const decided: Ban = { group, decision, failures: state.failureTimes.length, basis: targets.basis };
+  // A renewal (a ban ended but not lifted yet) keeps its entries: it is recorded at once, like without aggregation.
+  if (invocation.proposes && record?.ban === undefined) {
+    return { kind: "proposed", failures, proposal: { request, known: record ?? null }, ban: decided };
+  }
+  const imposed = await bans.impose(request, now, record ?? null);
   // Another invocation banned the IP first: these failures are reported against its ban.
   if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
-  // The window is not written: the record now keeps these failures out of every later count (windowResetAt: a
-  // redelivery while the ban lasts is reported against it, one after it finds its failures before the reset), so
-  // a window write would cost a DynamoDB request per ban and change nothing (issue 7).
-  // With aggregation, the batch's bans are placed together right after it (respondAndAggregate, issue 7).
-  const enforced =
-    runtime.config.nacl.aggregation === undefined
-      ? ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record)
-      : imposed.record;
-  const active = enforced.ban ?? imposed.record.ban;
-  const pending = active?.pending ?? {};
+  // With aggregation, the batch's bans are placed together right after it (placeBans, issue 7).
+  const enforced = invocation.proposes
+    ? imposed.record
+    : ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record);
+  return announce(runtime, payload, decided, enforced, imposed.record, failures);
+}
+
+/**
+ * Hands the batch's proposed bans and its renewals to the placer, then announces each proposal recorded; one that
+ * another writer banned first is reported against that ban. A proposal the placer left unrecorded fails the batch
+ * (Lambda retries it: nothing of it was written, so it counts again).
+ */
+async function placeBans(
+  runtime: Runtime,
+  payload: LogsPayload,
+  groups: readonly FailureGroup[],
+  phase: PromiseSettledResult<GroupOutcome>[],
+  place: BanPlacer,
+  now: number,
+): Promise<PromiseSettledResult<GroupOutcome>[]> {
+  const claims: string[] = [];
+  const proposed = new Map<string, ProposedBan>();
+  phase.forEach((result, index) => {
+    if (result.status !== "fulfilled") return;
+    const ip = (groups[index] as FailureGroup).ip;
+    if (result.value.kind === "banned") claims.push(ip);
+    // Two jails banning one address: the first proposal is the ban, the other's failures are reported against it.
+    if (result.value.kind === "proposed" && !proposed.has(ip)) proposed.set(ip, result.value.proposal);
+  });
+  if (claims.length + proposed.size === 0) return phase;
+  const proposals = new ProposedBans(runtime.bans, [...proposed.values()], now);
+  await place(claims, proposals);
+  return mapSettled(phase, GROUP_CONCURRENCY, async (result) => {
+    if (result.status === "rejected") throw result.reason;
+    const outcome = result.value;
+    if (outcome.kind !== "proposed") return outcome;
+    const { ip } = outcome.proposal.request;
+    const recorded = proposed.get(ip) === outcome.proposal ? proposals.recorded.get(ip) : undefined;
+    if (recorded !== undefined) {
+      return announce(runtime, payload, outcome.ban, recorded, recorded, outcome.failures);
+    }
+    if (proposals.lost.has(ip) || proposed.get(ip) !== outcome.proposal) {
+      return { kind: "reported", failures: outcome.failures };
+    }
+    throw new Error(`the ban of ${ip} was not recorded; the batch will be retried`);
+  });
+}
+
+/** Logs and notifies a ban recorded as `active` (`recorded`: as first written). */
+async function announce(
+  runtime: Runtime,
+  payload: LogsPayload,
+  decided: Ban,
+  active: IpRecord,
+  recorded: IpRecord,
+  failures: number,
+): Promise<GroupOutcome> {
+  const { logger } = runtime;
+  const { group, decision } = decided;
+  const ban = active.ban ?? recorded.ban;
+  const pending = ban?.pending ?? {};
   const isPending = Object.keys(pending).length > 0;
   logger.info("banned", {
     ip: group.ip,
     jail: decision.jail,
-    until: active?.endsAtIso ?? null,
+    until: ban?.endsAtIso ?? null,
     banNumber: decision.banNumber,
     reason: decision.reason,
-    nacls: active?.entries ?? {},
-    targetBasis: targets.basis,
+    nacls: ban?.entries ?? {},
+    coveredBy: ban?.coveredBy,
+    targetBasis: decided.basis,
   });
   if (isPending) {
     logger.warn("ban pending: no room in a NACL; the unbanner retries when slots free", {
@@ -295,9 +382,9 @@ async function ban(
     action: "ban",
     jail: decision.jail,
     ip: group.ip,
-    failures: state.failureTimes.length,
-    until: active?.endsAtIso ?? null,
-    nacls: active?.entries ?? {},
+    failures: decided.failures,
+    until: ban?.endsAtIso ?? null,
+    nacls: ban?.entries ?? {},
     pending,
     reason: decision.reason,
     banNumber: decision.banNumber,

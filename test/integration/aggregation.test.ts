@@ -101,14 +101,41 @@ describe("aggregation through the responder and the unbanner", () => {
     const covers = [...(await activeBans(runtime)).values()];
     expect(covers.every((record) => record.ip.includes("/") && record.ban?.jail === "cover")).toBe(true);
     expect(recorder.metricSum(METRIC.evictions)).toBe(0);
-    // Honest number, not the issue's target of one request per distinct IP (see docs/nacl.md): printed, bounded.
+    // One write per banned address (its record, written already covered) plus a few per cover; reads are batched.
+    // The issue's target is at most one request per distinct IP in all: see docs/nacl.md for why this is 1.13.
     const requests = totalRequests(recorder.dynamoRequests);
     console.log(
       `1,000-IP banning batch: ${requests} DynamoDB requests`,
       Object.fromEntries(recorder.dynamoRequests),
     );
-    expect(requests).toBeLessThanOrEqual(2.2 * ips.length);
+    expect(recorder.dynamoRequests.get("PutItemCommand")).toBeLessThanOrEqual(ips.length + 4 * covers.length);
+    expect(recorder.dynamoRequests.get("BatchGetItemCommand")).toBe((2 * ips.length) / 100);
+    expect(requests).toBeLessThanOrEqual(1.15 * ips.length);
   }, 120_000);
+
+  it("records each ban once when two containers place the same batch at the same time", async () => {
+    world = await aggregatingWorld();
+    const ips = attackers(60, 3);
+    const event = logsEvent(attackLines(ips, 5), { logStream: world.instanceId });
+    const containers = [world.runtime(), world.runtime()];
+    const summaries = await Promise.all(
+      containers.map(({ runtime }) => respondAndAggregate(runtime, event, T0)),
+    );
+    expect(summaries.flatMap((summary) => summary.bans).sort()).toEqual([...ips].sort());
+    // Each attacker's five failures count in the container that banned it and are reported in the other.
+    expect(summaries.reduce((sum, summary) => sum + summary.reported, 0)).toBe(5 * ips.length);
+    const { runtime } = world.runtime();
+    const covered = await coveredBans(runtime);
+    expect([...covered.keys()].sort()).toEqual([...ips].sort());
+    for (const ip of ips) expect((await runtime.store.getRecord(ip))?.banCount).toBe(1);
+    const notices = containers.flatMap(({ recorder }) =>
+      recorder.notices.filter((notice) => notice.action === "ban"),
+    );
+    expect(notices.map((notice) => notice.ip).sort()).toEqual([...ips].sort());
+    for (const naclId of world.naclIds) {
+      expect(ips.filter((ip) => !blockedBy(naclId, ip))).toEqual([]);
+    }
+  });
 
   it("lets a newly banned address inside a cover join it without an entry of its own", async () => {
     world = await aggregatingWorld();
