@@ -31,7 +31,8 @@ import {
   parseTopicArn,
   parseVpcIds,
 } from "./nacl-settings";
-import type { CloudjailConfig, JailConfig, NaclSettings } from "./types";
+import { parseOverflow, parseOverflowName } from "./overflow-settings";
+import type { CloudjailConfig, JailConfig, NaclSettings, OverflowSettings } from "./types";
 
 /** Validates the JSON form (zod); errors name the key and what would be valid. */
 export function parseConfigJson(value: unknown, source: string): CloudjailConfig {
@@ -68,7 +69,20 @@ function resolveInput(input: z.output<typeof configSchema>, source: string): Clo
     ...(input.topicArn !== undefined
       ? { topicArn: field(`${source}: topicArn`, () => parseTopicArn(input.topicArn ?? "")) }
       : {}),
+    ...readOverflow(input.overflow, `${source}: overflow`),
   };
+}
+
+/** `{ overflow }` when the input chooses a target, else nothing (so that the resolved form omits the key). */
+function readOverflow(
+  input: CloudjailConfigInput["overflow"],
+  where: string,
+): { overflow?: OverflowSettings } {
+  if (input === undefined) return {};
+  const overflow = field(where, () =>
+    typeof input === "string" ? parseOverflowName(input) : parseOverflow(input),
+  );
+  return overflow === undefined ? {} : { overflow };
 }
 
 /** Runs a value parser, naming the key in its error. */

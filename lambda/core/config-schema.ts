@@ -86,6 +86,24 @@ export const naclSchema = z.strictObject({
   protectedCidrs: z.array(z.string()).optional(),
 });
 
+/** The stack's overflow target (issue 7): a preset name, or the fields of one kind. */
+export const overflowSchema = z.union(
+  [
+    z.string(),
+    z.strictObject({
+      kind: z.literal("waf"),
+      scope: z.enum(["REGIONAL", "CLOUDFRONT"]).optional(),
+      ipv6: z.boolean().optional(),
+    }),
+    z.strictObject({ kind: z.literal("network-firewall"), capacity: z.number().optional() }),
+  ],
+  {
+    error:
+      'expected "waf", "waf-cloudfront", "network-firewall", "none", { "kind": "waf", "scope": "REGIONAL" | ' +
+      '"CLOUDFRONT", "ipv6": true | false } or { "kind": "network-firewall", "capacity": 10000 }',
+  },
+);
+
 const JAILS_ERROR = "expected an object keyed by jail name, or a list of jails with a name each";
 const rootFields = {
   $schema: z.string().optional(),
@@ -93,6 +111,7 @@ const rootFields = {
   defaults: jailSchema.optional(),
   nacl: naclSchema.optional(),
   topicArn: z.string().optional(),
+  overflow: overflowSchema.optional(),
 };
 
 /** The whole JSON configuration: jails keyed by name, or a list of jails with a `name` each. */

@@ -38,7 +38,13 @@ import {
   parseVpcIds,
   readAggregationOption,
 } from "./nacl-settings";
-import type { CloudjailConfig, JailConfig, NaclSettings } from "./types";
+import {
+  OVERFLOW_OPTION_NAMES,
+  type OverflowOptions,
+  overflowFromOptions,
+  readOverflowOption,
+} from "./overflow-settings";
+import type { CloudjailConfig, JailConfig, NaclSettings, OverflowSettings } from "./types";
 
 /** The section of jail.local that holds cloudjail's own settings. */
 export const CLOUDJAIL_SECTION = "cloudjail";
@@ -82,6 +88,7 @@ export function parseJailConf(
   const warnings = new Warnings();
   let nacl: NaclSettings = DEFAULT_NACL_SETTINGS;
   let topicArn: string | undefined;
+  let overflow: OverflowSettings | undefined;
   const jails: JailConfig[] = [];
   const unsupported: string[] = [];
 
@@ -93,7 +100,7 @@ export function parseJailConf(
       continue;
     }
     if (section.name.toLowerCase() === CLOUDJAIL_SECTION) {
-      ({ nacl, topicArn } = readCloudjailSection(document, section));
+      ({ nacl, topicArn, overflow } = readCloudjailSection(document, section));
       continue;
     }
     const enabled = interpolated(document, section, "enabled");
@@ -129,7 +136,12 @@ export function parseJailConf(
       `${fileName}: no jail is enabled, so nothing will be banned; add "enabled = true" under [sshd]`,
     );
   }
-  const config: CloudjailConfig = { jails, nacl, ...(topicArn ? { topicArn } : {}) };
+  const config: CloudjailConfig = {
+    jails,
+    nacl,
+    ...(topicArn ? { topicArn } : {}),
+    ...(overflow ? { overflow } : {}),
+  };
   return { config, warnings: warnings.list };
 }
 
@@ -273,10 +285,11 @@ function parseEntry<T>(
 function readCloudjailSection(
   document: IniDocument,
   section: IniSection,
-): { nacl: NaclSettings; topicArn?: string } {
+): { nacl: NaclSettings; topicArn?: string; overflow?: OverflowSettings } {
   let nacl: NaclSettings = { ...DEFAULT_NACL_SETTINGS };
   let topicArn: string | undefined;
   let aggregation: AggregationInput = { fields: {} };
+  let overflowOptions: OverflowOptions = {};
   let lastLine = section.line;
   for (const entry of section.entries.values()) {
     const read = <T>(parse: (text: string) => T): T =>
@@ -286,6 +299,11 @@ function readCloudjailSection(
     const aggregated = read((text) => readAggregationOption(key, text, aggregation, parseBoolean));
     if (aggregated !== undefined) {
       aggregation = aggregated;
+      continue;
+    }
+    const overflowed = read((text) => readOverflowOption(key, text, overflowOptions, parseBoolean));
+    if (overflowed !== undefined) {
+      overflowOptions = overflowed;
       continue;
     }
     switch (key) {
@@ -319,19 +337,21 @@ function readCloudjailSection(
         break;
       default:
         throw new ConfigError(
-          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn, ${AGGREGATION_OPTION_NAMES}`,
+          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}`,
         );
     }
   }
+  let overflow: OverflowSettings | undefined;
   try {
     const settings = aggregationFromOptions(aggregation);
     if (settings !== undefined) nacl = { ...nacl, aggregation: settings };
+    overflow = overflowFromOptions(overflowOptions);
   } catch (error) {
     throw new ConfigError(
       `${document.fileName}:${lastLine} [${CLOUDJAIL_SECTION}]: ${(error as Error).message}`,
     );
   }
-  return { nacl, ...(topicArn ? { topicArn } : {}) };
+  return { nacl, ...(topicArn ? { topicArn } : {}), ...(overflow ? { overflow } : {}) };
 }
 
 function expandLocal(document: IniDocument, section: IniSection, entry: IniEntry): string {

@@ -79,6 +79,26 @@ export interface CloudjailConfig {
   readonly nacl: NaclSettings;
   /** SNS topic for ban/unban notifications. */
   readonly topicArn?: string;
+  /** Where bans also go when the NACLs are not enough (issue 7); absent: the NACLs only. */
+  readonly overflow?: OverflowSettings;
+}
+
+/** The stack's overflow target: WAFv2 IP sets or a Network Firewall rule group, created by the CDK app. */
+export type OverflowSettings = WafOverflowSettings | NetworkFirewallOverflowSettings;
+
+/** WAFv2 IP sets, for services behind ALB or API Gateway (`REGIONAL`) or CloudFront (`CLOUDFRONT`, us-east-1). */
+export interface WafOverflowSettings {
+  readonly kind: "waf";
+  readonly scope: "REGIONAL" | "CLOUDFRONT";
+  /** An IPv6 IP set beside the IPv4 one. */
+  readonly ipv6: boolean;
+}
+
+/** An AWS Network Firewall stateful rule group dropping traffic from one IP set variable. */
+export interface NetworkFirewallOverflowSettings {
+  readonly kind: "network-firewall";
+  /** Rule group capacity, fixed at creation (AWS: at most 30,000). */
+  readonly capacity: number;
 }
 
 export interface NaclSettings {
