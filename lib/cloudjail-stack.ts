@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { Cloudjail } from "./cloudjail";
+import { overflowOutputs } from "./cloudjail-overflow";
 import type { CloudjailProps } from "./cloudjail-props";
 import { STACK_OUTPUTS } from "./stack-outputs";
 
@@ -45,6 +46,7 @@ export class CloudjailStack extends Stack {
       [STACK_OUTPUTS.authLogGroupName]: cloudjail.authLogs?.logGroup.logGroupName,
       [STACK_OUTPUTS.agentParameterName]: cloudjail.authLogs?.agentParameter.parameterName,
       [STACK_OUTPUTS.dashboardName]: cloudjail.monitoring.dashboard.dashboardName,
+      ...overflowOutputs(cloudjail.overflow),
     };
     for (const [name, value] of Object.entries(outputs)) {
       if (value !== undefined) new CfnOutput(this, name, { value });

@@ -17,13 +17,18 @@ import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
 import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
+import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
 import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
 
-/** The runtime environment variable names both Lambdas read at cold start (issue 4). */
-export const RUNTIME_ENV = { table: "CLOUDJAIL_TABLE", config: "CLOUDJAIL_CONFIG" } as const;
+/** The runtime environment variable names both Lambdas read at cold start (issue 4; the overflow target, issue 7). */
+export const RUNTIME_ENV = {
+  table: "CLOUDJAIL_TABLE",
+  config: "CLOUDJAIL_CONFIG",
+  overflow: "CLOUDJAIL_OVERFLOW",
+} as const;
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -48,6 +53,8 @@ export class Cloudjail extends Construct {
   public readonly filterPattern: string;
   public readonly unbanSchedule: events.Rule;
   public readonly monitoring: CloudjailMonitoring;
+  /** The WAF IP sets or Network Firewall rule group the configuration's `overflow` chooses, if it chooses one. */
+  public readonly overflow: CloudjailOverflow | undefined;
 
   constructor(scope: Construct, id: string, props: CloudjailProps) {
     super(scope, id);
@@ -123,6 +130,12 @@ export class Cloudjail extends Construct {
 
     for (const role of [responder.role, unbanner.role]) {
       this.grantRuntime(role, settings.config.nacl);
+    }
+    this.overflow = createOverflow(this, settings.config.overflow, [responder.role, unbanner.role]);
+    if (this.overflow) {
+      // CloudFormation fills in the ids and ARN, known only once the target exists.
+      const where = Stack.of(this).toJsonString(this.overflow.ref);
+      for (const fn of [this.responder, this.unbanner]) fn.addEnvironment(RUNTIME_ENV.overflow, where);
     }
 
     this.authLogs = settings.shipAgentLogs

@@ -2,6 +2,8 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as networkfirewall from "aws-cdk-lib/aws-networkfirewall";
 import { Construct } from "constructs";
 import { PLACEHOLDER } from "../lambda/aws/network-firewall-ip-set";
+import type { OverflowRef } from "../lambda/aws/overflow-ref";
+import { DEFAULT_NETWORK_FIREWALL_CAPACITY } from "../lambda/core/overflow-settings";
 
 /** Props of {@link NetworkFirewallOverflow}. */
 export interface NetworkFirewallOverflowProps {
@@ -21,6 +23,8 @@ export interface NetworkFirewallOverflowProps {
 export class NetworkFirewallOverflow extends Construct {
   readonly ruleGroup: networkfirewall.CfnRuleGroup;
   readonly variable: string;
+  /** Where the runtime finds the variable (rule group ARN and name), for the Lambdas' CLOUDJAIL_OVERFLOW variable. */
+  readonly ref: OverflowRef;
 
   constructor(scope: Construct, id: string, props: NetworkFirewallOverflowProps) {
     super(scope, id);
@@ -28,7 +32,7 @@ export class NetworkFirewallOverflow extends Construct {
     this.ruleGroup = new networkfirewall.CfnRuleGroup(this, "RuleGroup", {
       ruleGroupName: `cloudjail-${this.node.addr.slice(0, 12)}`,
       type: "STATEFUL",
-      capacity: props.capacity ?? 10_000,
+      capacity: props.capacity ?? DEFAULT_NETWORK_FIREWALL_CAPACITY,
       description: "cloudjail bans beyond the NACLs",
       ruleGroup: {
         ruleVariables: { ipSets: { [this.variable]: { definition: [PLACEHOLDER] } } },
@@ -37,6 +41,11 @@ export class NetworkFirewallOverflow extends Construct {
         },
       },
     });
+    this.ref = {
+      kind: "network-firewall",
+      ruleGroupArn: this.ruleGroup.attrRuleGroupArn,
+      variable: this.variable,
+    };
     for (const writer of props.writers) {
       iam.Grant.addToPrincipal({
         grantee: writer,

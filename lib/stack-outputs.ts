@@ -12,3 +12,15 @@ export const STACK_OUTPUTS = {
   agentParameterName: "AgentConfigParameterName",
   dashboardName: "DashboardName",
 } as const;
+
+/**
+ * Outputs of the overflow target (issue 7), present only when the configuration chooses one: the ARNs users attach
+ * to their own web ACL or firewall policy.
+ */
+export const OVERFLOW_OUTPUTS = {
+  /** `overflow = waf` / `waf-cloudfront`: for an IPSetReferenceStatement in a web ACL rule. */
+  ipv4IpSetArn: "OverflowIpv4IpSetArn",
+  ipv6IpSetArn: "OverflowIpv6IpSetArn",
+  /** `overflow = network-firewall`: for a firewall policy's stateful rule group references. */
+  ruleGroupArn: "OverflowRuleGroupArn",
+} as const;

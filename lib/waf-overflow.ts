@@ -1,6 +1,12 @@
+import { Annotations, Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
+import type { OverflowRef } from "../lambda/aws/overflow-ref";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
+
+/** AWS: IP sets for CloudFront (scope CLOUDFRONT) exist only in us-east-1. */
+const CLOUDFRONT_REGION = "us-east-1";
 
 /** Props of {@link WafOverflow}. */
 export interface WafOverflowProps {
@@ -16,23 +22,38 @@ export interface WafOverflowProps {
  * Optional overflow target (issue 7): WAFv2 IP sets (10,000 addresses each, one per address family) that cloudjail
  * writes when NACLs are not enough, for services behind ALB, API Gateway or CloudFront. The writers may read and
  * update these IP sets and nothing else in WAF. Reference them from your web ACL with {@link blockRule}.
+ * The sets have fixed names (`cloudjail-<hash of the construct path>-ipv4`/`-ipv6`): GetIPSet and UpdateIPSet
+ * need the name as well as the id. A `CLOUDFRONT` set can only be created in us-east-1.
  */
 export class WafOverflow extends Construct {
   readonly ipv4: wafv2.CfnIPSet;
   readonly ipv6?: wafv2.CfnIPSet;
+  /** Where the runtime finds the sets (scope, names and ids), for the Lambdas' CLOUDJAIL_OVERFLOW variable. */
+  readonly ref: OverflowRef;
 
   constructor(scope: Construct, id: string, props: WafOverflowProps) {
     super(scope, id);
     const wafScope = props.scope ?? "REGIONAL";
-    const ipSet = (name: string, version: "IPV4" | "IPV6") =>
-      new wafv2.CfnIPSet(this, name, {
+    if (wafScope === "CLOUDFRONT") checkCloudFrontRegion(this);
+    const nameOf = (version: "IPV4" | "IPV6") =>
+      `cloudjail-${this.node.addr.slice(0, 12)}-${version.toLowerCase()}`;
+    const ipSet = (id: string, version: "IPV4" | "IPV6") =>
+      new wafv2.CfnIPSet(this, id, {
+        name: nameOf(version),
         scope: wafScope,
         ipAddressVersion: version,
         addresses: [],
-        description: `cloudjail bans beyond the NACLs (${version})`,
+        // WAF allows no parentheses in a description.
+        description: `cloudjail bans beyond the NACLs, ${version}`,
       });
     this.ipv4 = ipSet("Ipv4", "IPV4");
     if (props.ipv6 ?? true) this.ipv6 = ipSet("Ipv6", "IPV6");
+    this.ref = {
+      kind: "waf",
+      scope: wafScope,
+      ipv4: { name: nameOf("IPV4"), id: this.ipv4.attrId },
+      ...(this.ipv6 ? { ipv6: { name: nameOf("IPV6"), id: this.ipv6.attrId } } : {}),
+    };
     const arns = [this.ipv4.attrArn, ...(this.ipv6 ? [this.ipv6.attrArn] : [])];
     for (const writer of props.writers) {
       iam.Grant.addToPrincipal({
@@ -63,13 +84,21 @@ export class WafOverflow extends Construct {
       },
     };
   }
+}
 
-  /** The settings the runtime needs (IP set names, ids and scope), for CLOUDJAIL_CONFIG or the environment. */
-  get refs(): { readonly scope: string; readonly ipv4: string; readonly ipv6?: string } {
-    return {
-      scope: this.ipv4.scope,
-      ipv4: `${this.ipv4.attrId}`,
-      ...(this.ipv6 ? { ipv6: `${this.ipv6.attrId}` } : {}),
-    };
+/** Fails synth when the stack's region is known and is not us-east-1; warns when it is not known. */
+function checkCloudFrontRegion(scope: Construct): void {
+  const { region } = Stack.of(scope);
+  if (Token.isUnresolved(region)) {
+    Annotations.of(scope).addWarningV2(
+      "cloudjail:cloudfront-region",
+      `WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}: deploy this stack there`,
+    );
+  } else if (region !== CLOUDFRONT_REGION) {
+    throw new CloudjailSettingsError(
+      `overflow waf-cloudfront: WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}, and this ` +
+        `stack deploys to ${region}: deploy the stack to ${CLOUDFRONT_REGION}, or use overflow = waf for ALB and ` +
+        "API Gateway in this region",
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -7,6 +8,13 @@ import { buildCloudjail, SYNTH_TIMEOUT } from "./support/synth-cloudjail";
 
 interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+}
+
+/** A jail.local with an enabled sshd jail and `cloudjail` as its [cloudjail] section. */
+function configWith(cloudjail: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "cloudjail-nag-")), "jail.local");
+  writeFileSync(file, `[sshd]\nenabled = true\n[cloudjail]\n${cloudjail}\n`);
+  return file;
 }
 
 function report(outdir: string): ValidationReport {
@@ -19,6 +27,17 @@ describe("cdk-nag's AwsSolutions checks", () => {
     [
       "protected by NACL id",
       { "cloudjail:naclIds": ["acl-0123456789abcdef0"], "cloudjail:alertEmail": "a@b.example" },
+    ],
+    [
+      "WAF IP sets are the overflow target",
+      { "cloudjail:vpcIds": ["vpc-0123456789abcdef0"], "cloudjail:config": configWith("overflow = waf") },
+    ],
+    [
+      "a Network Firewall rule group is the overflow target",
+      {
+        "cloudjail:vpcIds": ["vpc-0123456789abcdef0"],
+        "cloudjail:config": configWith("overflow = network-firewall"),
+      },
     ],
   ])(
     "pass with no unacknowledged finding when %s",

@@ -310,6 +310,19 @@ describe("the cloudjail stack", () => {
       const outputs = Object.keys(template.toJSON().Outputs);
       expect(outputs).toEqual(expect.arrayContaining(Object.values(STACK_OUTPUTS)));
     });
+
+    it("creates no overflow target and tells the Lambdas of none when the configuration chooses none", () => {
+      for (const type of ["AWS::WAFv2::IPSet", "AWS::NetworkFirewall::RuleGroup"]) {
+        template.resourceCountIs(type, 0);
+      }
+      for (const name of ["Responder", "Unbanner"]) {
+        const fn = resourceNamed("AWS::Lambda::Function", name).resource;
+        expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain("CLOUDJAIL_OVERFLOW");
+      }
+      expect(config.overflow).toBeUndefined();
+      const outputs = Object.keys(template.toJSON().Outputs);
+      expect(outputs.filter((name) => name.startsWith("Overflow"))).toEqual([]);
+    });
   });
 });
 

@@ -40,4 +40,14 @@ describe("the Network Firewall overflow construct", () => {
       },
     ]);
   });
+
+  it("tells the runtime the rule group's ARN and the variable it edits", () => {
+    const stack = new Stack(new App(), "Test");
+    const overflow = new NetworkFirewallOverflow(stack, "Nfw", { writers: [], variable: "BANNED" });
+    expect(stack.resolve(overflow.ref)).toEqual({
+      kind: "network-firewall",
+      ruleGroupArn: { "Fn::GetAtt": [expect.stringMatching(/^NfwRuleGroup/), "RuleGroupArn"] },
+      variable: "BANNED",
+    });
+  });
 });

@@ -1,8 +1,9 @@
 import { App, Stack } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { describe, expect, it } from "vitest";
+import { CloudjailSettingsError } from "../../lib/cloudjail-settings-error";
 import { WafOverflow } from "../../lib/waf-overflow";
 
 function synth(ipv6?: boolean) {
@@ -68,7 +69,61 @@ describe("the WAFv2 overflow construct", () => {
     });
   });
 
+  it("describes each set in the characters WAF accepts (CloudFormation rejects others at deploy)", () => {
+    const wafDescription = /^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$/;
+    for (const set of Object.values(synth().findResources("AWS::WAFv2::IPSet"))) {
+      expect(set.Properties.Description).toMatch(wafDescription);
+    }
+  });
+
   it("leaves out the IPv6 set when asked", () => {
     synth(false).resourceCountIs("AWS::WAFv2::IPSet", 1);
+  });
+
+  it("names each set, and tells the runtime that name with the set's id and scope", () => {
+    const template = synth();
+    const sets = template.findResources("AWS::WAFv2::IPSet");
+    const names = Object.values(sets).map((set) => set.Properties.Name);
+    expect(names).toEqual([
+      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv4$/),
+      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv6$/),
+    ]);
+    expect(synth().findResources("AWS::WAFv2::IPSet")).toEqual(sets);
+
+    const stack = new Stack(new App(), "Test");
+    const overflow = new WafOverflow(stack, "Waf", { writers: [] });
+    expect(stack.resolve(overflow.ref)).toEqual({
+      kind: "waf",
+      scope: "REGIONAL",
+      ipv4: { name: names[0], id: { "Fn::GetAtt": [expect.stringMatching(/^WafIpv4/), "Id"] } },
+      ipv6: { name: names[1], id: { "Fn::GetAtt": [expect.stringMatching(/^WafIpv6/), "Id"] } },
+    });
+  });
+});
+
+describe("a WAFv2 overflow for CloudFront", () => {
+  const inRegion = (region?: string) => {
+    const env = region === undefined ? undefined : { account: "123456789012", region };
+    const stack = new Stack(new App(), "Test", { env });
+    new WafOverflow(stack, "Waf", { scope: "CLOUDFRONT", writers: [] });
+    return stack;
+  };
+
+  it("creates its sets in us-east-1", () => {
+    Template.fromStack(inRegion("us-east-1")).hasResourceProperties("AWS::WAFv2::IPSet", {
+      Scope: "CLOUDFRONT",
+    });
+  });
+
+  it("refuses to synthesize in another region, saying where to deploy", () => {
+    expect(() => inRegion("eu-west-1")).toThrow(CloudjailSettingsError);
+    expect(() => inRegion("eu-west-1")).toThrow(
+      /only be created in us-east-1, and this stack deploys to eu-west-1: deploy the stack to us-east-1/,
+    );
+  });
+
+  it("warns when the stack's region is not known at synth", () => {
+    const warnings = Annotations.fromStack(inRegion()).findWarning("*", Match.stringLikeRegexp("us-east-1"));
+    expect(warnings).toHaveLength(1);
   });
 });
