@@ -41,11 +41,15 @@ export class NetworkFirewallIpSet implements OverflowTarget {
   }
 
   add(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.change(cidrs.map(normal), []);
+    return this.update(cidrs, []);
   }
 
   remove(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.change([], cidrs.map(normal));
+    return this.update([], cidrs);
+  }
+
+  update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
+    return this.change(add.map(normal), remove.map(normal));
   }
 
   async list(): Promise<readonly string[]> {

@@ -8,6 +8,8 @@ export interface OverflowTarget {
   add(cidrs: readonly string[]): Promise<OverflowResult>;
   /** Removes CIDRs; absent ones are ignored. */
   remove(cidrs: readonly string[]): Promise<OverflowResult>;
+  /** Adds and removes in one change (`remove` wins for a CIDR in both). */
+  update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult>;
   /** The CIDRs blocked now. */
   list(): Promise<readonly string[]>;
 }

@@ -1,4 +1,10 @@
-import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
+import {
+  GetIPSetCommand,
+  type GetIPSetCommandInput,
+  UpdateIPSetCommand,
+  type UpdateIPSetCommandInput,
+  WAFV2Client,
+} from "@aws-sdk/client-wafv2";
 import { type AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { parseCidr } from "../../lambda/core/ip";
 
@@ -38,54 +44,70 @@ export class WafIpSetModel {
 
   /** Routes GetIPSet and UpdateIPSet of every WAFV2Client to this model. */
   mock(): AwsClientStub<WAFV2Client> {
-    const waf = mockClient(WAFV2Client);
-    waf.on(GetIPSetCommand).callsFake(async (input) => {
-      this.calls.get++;
-      this.check(input.Name, input.Id);
-      const answer = {
-        IPSet: {
-          Name: this.name,
-          Id: this.id,
-          ARN: `arn:aws:wafv2:x:1:regional/ipset/${this.name}/${this.id}`,
-          IPAddressVersion: this.version,
-          Addresses: [...this.addresses],
-        },
-        LockToken: `token-${this.token}`,
-      };
-      const interleave = this.interleave;
-      this.interleave = undefined;
-      interleave?.();
-      return answer;
-    });
-    waf.on(UpdateIPSetCommand).callsFake(async (input) => {
-      this.calls.update++;
-      this.check(input.Name, input.Id);
-      const reject = (name: string, message: string) => {
-        this.calls.rejected++;
-        return wafError(name, message);
-      };
-      if (this.clock() - this.lastUpdateAt < 1000)
-        throw reject("ThrottlingException", "more than one update per second");
-      if (input.LockToken !== `token-${this.token}`)
-        throw reject("WAFOptimisticLockException", "stale LockToken");
-      const addresses: string[] = input.Addresses ?? [];
-      if (addresses.length > 10_000) throw reject("WAFLimitsExceededException", "more than 10,000 addresses");
-      for (const text of addresses) {
-        const cidr = parseCidr(text);
-        if (!text.includes("/") || (cidr.family === "ipv4") !== (this.version === "IPV4")) {
-          throw reject("WAFInvalidParameterException", `${text} is not an ${this.version} CIDR`);
-        }
+    return mockWafIpSets([this]);
+  }
+
+  /** Answers a GetIPSet. */
+  get(input: GetIPSetCommandInput) {
+    this.calls.get++;
+    this.check(input.Name, input.Id);
+    const answer = {
+      IPSet: {
+        Name: this.name,
+        Id: this.id,
+        ARN: `arn:aws:wafv2:x:1:regional/ipset/${this.name}/${this.id}`,
+        IPAddressVersion: this.version,
+        Addresses: [...this.addresses],
+      },
+      LockToken: `token-${this.token}`,
+    };
+    const interleave = this.interleave;
+    this.interleave = undefined;
+    interleave?.();
+    return answer;
+  }
+
+  /** Answers an UpdateIPSet, or throws the error WAF would. */
+  update(input: UpdateIPSetCommandInput) {
+    this.calls.update++;
+    this.check(input.Name, input.Id);
+    const reject = (name: string, message: string) => {
+      this.calls.rejected++;
+      return wafError(name, message);
+    };
+    if (this.clock() - this.lastUpdateAt < 1000)
+      throw reject("ThrottlingException", "more than one update per second");
+    if (input.LockToken !== `token-${this.token}`)
+      throw reject("WAFOptimisticLockException", "stale LockToken");
+    const addresses: string[] = input.Addresses ?? [];
+    if (addresses.length > 10_000) throw reject("WAFLimitsExceededException", "more than 10,000 addresses");
+    for (const text of addresses) {
+      const cidr = parseCidr(text);
+      if (!text.includes("/") || (cidr.family === "ipv4") !== (this.version === "IPV4")) {
+        throw reject("WAFInvalidParameterException", `${text} is not an ${this.version} CIDR`);
       }
-      this.addresses = [...addresses];
-      this.token++;
-      this.lastUpdateAt = this.clock();
-      return { NextLockToken: `token-${this.token}` };
-    });
-    return waf;
+    }
+    this.addresses = [...addresses];
+    this.token++;
+    this.lastUpdateAt = this.clock();
+    return { NextLockToken: `token-${this.token}` };
   }
 
   private check(name: string | undefined, id: string | undefined): void {
     if (name !== this.name || id !== this.id)
       throw wafError("WAFNonexistentItemException", `no IP set ${name}/${id}`);
   }
+}
+
+/** Routes GetIPSet and UpdateIPSet of every WAFV2Client to the model of the IP set id asked for. */
+export function mockWafIpSets(models: readonly WafIpSetModel[]): AwsClientStub<WAFV2Client> {
+  const waf = mockClient(WAFV2Client);
+  const model = (id: string | undefined) => {
+    const found = models.find((candidate) => candidate.id === id);
+    if (found === undefined) throw wafError("WAFNonexistentItemException", `no IP set with id ${id}`);
+    return found;
+  };
+  waf.on(GetIPSetCommand).callsFake(async (input) => model(input.Id).get(input));
+  waf.on(UpdateIPSetCommand).callsFake(async (input) => model(input.Id).update(input));
+  return waf;
 }
