@@ -14,6 +14,10 @@ export const METRIC = {
   evictions: "Evictions",
   skippedLines: "SkippedLines",
   reconciled: "DriftRepaired",
+  /** Addresses and CIDRs in the overflow target after the unbanner's sync. */
+  overflowSize: "OverflowSize",
+  /** Bans the overflow target refused for want of room (its limit reached, or no IP set of their family). */
+  overflowRefused: "OverflowRefused",
 } as const;
 
 /**

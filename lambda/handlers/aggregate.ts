@@ -2,6 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type CoverReport, CoverService } from "../aws/cover-service";
 import type { ProposedBans } from "../aws/proposed-bans";
 import { METRIC } from "../core/telemetry";
+import { holdInOverflow } from "./overflow";
 import { type ResponderSummary, respond } from "./respond";
 import type { Runtime } from "./runtime";
 import { type UnbannerSummary, unban } from "./unban";
@@ -46,6 +47,14 @@ export async function aggregate(
     return undefined;
   }
   metrics.addMetric(METRIC.evictions, MetricUnit.Count, report.evicted.length);
+  const leftPending = [...report.recorded.values()].filter(
+    (record) => record.ban?.state === "pending" && record.ban.coveredBy === undefined,
+  );
+  await holdInOverflow(
+    runtime,
+    [...new Set([...report.evicted, ...leftPending.map((record) => record.ip)])],
+    "evicted from the NACLs, or no room in one",
+  );
   if (report.created.length + report.removed.length + report.covered + report.evicted.length > 0) {
     logger.info("covering entries changed", {
       created: report.created,

@@ -19,6 +19,7 @@ import { denyPortRange } from "../core/nacl-plan";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
+import { holdInOverflow } from "./overflow";
 import type { Runtime } from "./runtime";
 
 /** What one invocation did, for logs, tests and the benchmark. */
@@ -183,6 +184,8 @@ export async function respond(
       banned: outcome.kind !== "counted",
     });
   });
+  // With aggregation the consolidation holds what it leaves pending (aggregate.ts).
+  if (place === undefined) await holdInOverflow(runtime, summary.pending, "no room in a NACL");
   metrics.addMetric(METRIC.failures, MetricUnit.Count, summary.failures + summary.reported);
   metrics.addMetric(METRIC.bans, MetricUnit.Count, summary.bans.length);
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);

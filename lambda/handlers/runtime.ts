@@ -2,11 +2,17 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { BanService } from "../aws/ban-service";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
+import { type OverflowRef, parseOverflowRef } from "../aws/overflow-ref";
+import { OverflowSync } from "../aws/overflow-sync";
+import type { OverflowTarget } from "../aws/overflow-target";
+import { createOverflowTarget, type OverflowClients } from "../aws/overflow-targets";
 import type { RetryOptions } from "../aws/retry";
 import { SlotAllocator } from "../aws/slot-allocator";
 import { SlotLeases } from "../aws/slot-leases";
@@ -15,12 +21,14 @@ import { parseConfigJson } from "../core/config";
 import { METRICS_NAMESPACE } from "../core/telemetry";
 import type { CloudjailConfig } from "../core/types";
 
-/** The two variables both Lambdas are configured by (issue 4's interface). */
+/** The variables both Lambdas are configured by (issue 4's interface). */
 export const ENVIRONMENT = {
   /** Name of cloudjail's DynamoDB table. */
   table: "CLOUDJAIL_TABLE",
   /** The resolved configuration (`CloudjailConfig`) as JSON. */
   config: "CLOUDJAIL_CONFIG",
+  /** Optional: where the stack's overflow target lives (`OverflowRef` as JSON, issue 7). */
+  overflow: "CLOUDJAIL_OVERFLOW",
 } as const;
 
 /** The Lambda cannot start: a variable is missing or invalid. The message says which and what is expected. */
@@ -32,9 +40,13 @@ export class RuntimeConfigError extends Error {
 export interface RuntimeEnvironment {
   readonly tableName: string;
   readonly config: CloudjailConfig;
+  readonly overflow?: OverflowRef;
 }
 
-/** Reads and validates CLOUDJAIL_TABLE and CLOUDJAIL_CONFIG; throws RuntimeConfigError naming the problem. */
+/**
+ * Reads and validates CLOUDJAIL_TABLE, CLOUDJAIL_CONFIG and (when set) CLOUDJAIL_OVERFLOW; throws RuntimeConfigError
+ * naming the problem.
+ */
 export function readRuntimeEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): RuntimeEnvironment {
@@ -52,15 +64,23 @@ export function readRuntimeEnvironment(
   } catch (error) {
     throw new RuntimeConfigError(`${ENVIRONMENT.config} is not JSON: ${(error as Error).message}`);
   }
+  let config: CloudjailConfig;
   try {
-    return { tableName, config: parseConfigJson(value, ENVIRONMENT.config) };
+    config = parseConfigJson(value, ENVIRONMENT.config);
   } catch (error) {
     throw new RuntimeConfigError((error as Error).message);
+  }
+  const overflow = env[ENVIRONMENT.overflow]?.trim();
+  if (!overflow) return { tableName, config };
+  try {
+    return { tableName, config, overflow: parseOverflowRef(overflow) };
+  } catch (error) {
+    throw new RuntimeConfigError(`${ENVIRONMENT.overflow}: ${(error as Error).message}`);
   }
 }
 
 /** SDK clients the runtime talks through. */
-export interface RuntimeClients {
+export interface RuntimeClients extends OverflowClients {
   readonly dynamodb: DynamoDBClient;
   readonly ec2: EC2Client;
   /** Needed only when the configuration names a topic. */
@@ -72,11 +92,16 @@ export interface RuntimeClients {
  * `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_SNS`, the credential chain), so that the handlers run unchanged
  * against any endpoint. EC2 calls are retried by the enforcer (with jitter), not again by the SDK.
  */
-export function clientsFromEnvironment(config: CloudjailConfig): RuntimeClients {
+export function clientsFromEnvironment(environment: RuntimeEnvironment): RuntimeClients {
+  const overflow = environment.overflow?.kind;
   return {
     dynamodb: new DynamoDBClient({}),
     ec2: new EC2Client({ maxAttempts: 1 }),
-    ...(config.topicArn === undefined ? {} : { sns: new SNSClient({}) }),
+    ...(environment.config.topicArn === undefined ? {} : { sns: new SNSClient({}) }),
+    ...(overflow === "waf" ? { wafv2: new WAFV2Client({ maxAttempts: 1 }) } : {}),
+    ...(overflow === "network-firewall"
+      ? { networkFirewall: new NetworkFirewallClient({ maxAttempts: 1 }) }
+      : {}),
   };
 }
 
@@ -99,6 +124,8 @@ export interface RuntimeOptions {
    * died. Must exceed the responder's timeout. @default 900 (Lambda's longest timeout)
    */
   readonly claimGraceSeconds?: number;
+  /** @default the adapter of the environment's overflow target, if any */
+  readonly overflow?: OverflowTarget;
 }
 
 /** Everything a handler needs, built once per cold start. */
@@ -115,6 +142,8 @@ export interface Runtime {
   readonly metrics: Metrics;
   readonly random: () => number;
   readonly claimGraceSeconds: number;
+  /** Keeps the bans the NACLs cannot hold in the stack's overflow target; absent when it has none. */
+  readonly overflow?: OverflowSync;
   /** A fresh per-invocation slot allocator (it caches NACL entries and leases for one invocation only). */
   newAllocator(): SlotAllocator;
 }
@@ -143,6 +172,11 @@ export function createRuntime(
     (config.topicArn !== undefined && clients.sns !== undefined
       ? new SnsNotifier(clients.sns, config.topicArn)
       : SILENT_NOTIFIER);
+  const overflow =
+    options.overflow ??
+    (environment.overflow === undefined
+      ? undefined
+      : createOverflowTarget(environment.overflow, clients, options.retry));
   return {
     config,
     tableName,
@@ -156,6 +190,7 @@ export function createRuntime(
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
     random: options.random ?? Math.random,
     claimGraceSeconds: options.claimGraceSeconds ?? 900,
+    ...(overflow === undefined ? {} : { overflow: new OverflowSync(overflow) }),
     newAllocator: () => new SlotAllocator(leases, enforcer, config.nacl),
   };
 }
@@ -165,5 +200,5 @@ export function runtimeFromEnvironment(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Runtime {
   const environment = readRuntimeEnvironment(env);
-  return createRuntime(environment, clientsFromEnvironment(environment.config));
+  return createRuntime(environment, clientsFromEnvironment(environment));
 }

@@ -2,6 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type ReconcileReport, Reconciler } from "../aws/reconciler";
 import type { IpRecord } from "../aws/store-items";
 import { METRIC } from "../core/telemetry";
+import { syncOverflow } from "./overflow";
 import type { Runtime } from "./runtime";
 
 /** What one unbanner run did. */
@@ -70,6 +71,7 @@ export async function unban(runtime: Runtime, now: number): Promise<UnbannerSumm
   for (const rule of reconcile.foreignRules) {
     logger.error("a rule cloudjail does not own lies inside the reserved range; it is left alone", { rule });
   }
+  await syncOverflow(runtime, now);
   const slots = [...reconcile.slotsFree.values()].flatMap((free) => [free.ipv4, free.ipv6]);
   metrics.addMetric(METRIC.unbans, MetricUnit.Count, unbanned.length);
   metrics.addMetric(METRIC.activeBans, MetricUnit.Count, reconcile.activeBans);
