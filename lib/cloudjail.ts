@@ -1,4 +1,4 @@
-import { Annotations, CfnResource, Duration, Stack, Validations } from "aws-cdk-lib";
+import { Annotations, CfnResource, Duration, Stack, Token, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -193,7 +193,7 @@ export class Cloudjail extends Construct {
     role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
     if (naclIds.length === 0) {
       nag.acknowledge({
-        id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-acl/*]",
+        id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
         reason:
           "Protected by VPC id only: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL " +
           "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
@@ -207,4 +207,13 @@ export class Cloudjail extends Construct {
         "support no resource-level permissions; they are read-only and the only actions granted on *.",
     });
   }
+}
+
+/**
+ * An EC2 ARN of the stack as cdk-nag writes it in a finding's id: the pseudo parameters CloudFormation resolves as
+ * `<AWS::Region>`, the values the stack already knows (`cdk synth` with an account and region) as they are.
+ */
+function nagArn(stack: Stack, resource: string): string {
+  const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return `arn:${part(stack.partition, "Partition")}:ec2:${part(stack.region, "Region")}:${part(stack.account, "AccountId")}:${resource}`;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildCloudjail, SYNTH_TIMEOUT } from "./support/synth-cloudjail";
 
 interface ValidationReport {
@@ -47,6 +47,23 @@ describe("cdk-nag's AwsSolutions checks", () => {
     },
     SYNTH_TIMEOUT,
   );
+
+  describe("when the CDK CLI knows the account and region (cdk synth with credentials)", () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it(
+      "pass with the NACL tag-scoped grant's ARN written with that account and region",
+      () => {
+        vi.stubEnv("CDK_DEFAULT_ACCOUNT", "123456789012");
+        vi.stubEnv("CDK_DEFAULT_REGION", "eu-west-1");
+        const { app } = buildCloudjail({ "cloudjail:vpcIds": ["vpc-0123456789abcdef0"] });
+        expect(() => app.synth()).not.toThrow();
+      },
+      SYNTH_TIMEOUT,
+    );
+  });
 
   it(
     "run on every synth of the app: an unexplained wildcard grant fails it",
