@@ -1,4 +1,5 @@
-import type { CloudjailConfig, JailConfig } from "../lambda/core/types";
+import { NETWORK_FIREWALL_CAPACITY_MAX } from "../lambda/core/overflow-settings";
+import type { CloudjailConfig, JailConfig, OverflowSettings } from "../lambda/core/types";
 import { SSHD_MODES } from "../lambda/core/types";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 
@@ -20,6 +21,7 @@ export function validateCloudjailConfig(
   userRuleNumbers: readonly number[] = [],
 ): readonly string[] {
   checkProtectedNetwork(config);
+  checkOverflow(config.overflow);
   for (const jail of config.jails) checkJail(jail);
   if (!config.jails.some((jail) => jail.enabled)) {
     throw new CloudjailSettingsError(
@@ -47,6 +49,30 @@ function checkProtectedNetwork(config: CloudjailConfig): void {
     if (!NACL_ID.test(id)) {
       throw new CloudjailSettingsError(`"${id}" is not a network ACL id: use the form acl-0123456789abcdef0`);
     }
+  }
+}
+
+/** A configuration written as a typed object in a CDK app has not been through the file parsers' checks. */
+function checkOverflow(overflow: OverflowSettings | undefined): void {
+  if (overflow === undefined) return;
+  if (overflow.kind === "waf") {
+    if (overflow.scope !== "REGIONAL" && overflow.scope !== "CLOUDFRONT") {
+      throw new CloudjailSettingsError(
+        `overflow: WAF scope "${overflow.scope}" is unknown: use REGIONAL (ALB, API Gateway) or CLOUDFRONT`,
+      );
+    }
+    return;
+  }
+  if (overflow.kind !== "network-firewall") {
+    throw new CloudjailSettingsError(
+      `overflow: kind "${(overflow as { kind: unknown }).kind}" is unknown: use waf or network-firewall`,
+    );
+  }
+  const { capacity } = overflow;
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > NETWORK_FIREWALL_CAPACITY_MAX) {
+    throw new CloudjailSettingsError(
+      `overflow: rule group capacity ${capacity} is not valid: AWS allows a whole number 1-${NETWORK_FIREWALL_CAPACITY_MAX}`,
+    );
   }
 }
 

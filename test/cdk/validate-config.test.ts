@@ -52,6 +52,22 @@ describe("validating the configuration at synth", () => {
     expect(message).toMatch(/"cloudjail:vpcIds"/);
   });
 
+  it("rejects an overflow target AWS would refuse when the configuration is a typed object", () => {
+    const withOverflow = (overflow: unknown) => ({ ...seed(), overflow }) as CloudjailConfig;
+    expect(
+      errorOf(() => validateCloudjailConfig(withOverflow({ kind: "network-firewall", capacity: 50_000 }))),
+    ).toMatch(/overflow: rule group capacity 50000 is not valid: .*1-30000/);
+    expect(errorOf(() => validateCloudjailConfig(withOverflow({ kind: "waf", scope: "GLOBAL" })))).toMatch(
+      /overflow: WAF scope "GLOBAL" is unknown/,
+    );
+    expect(errorOf(() => validateCloudjailConfig(withOverflow({ kind: "shield" })))).toMatch(
+      /overflow: kind "shield" is unknown/,
+    );
+    expect(validateCloudjailConfig(withOverflow({ kind: "waf", scope: "CLOUDFRONT", ipv6: false }))).toEqual(
+      [],
+    );
+  });
+
   it("accepts NACL ids instead of VPC ids", () => {
     expect(() =>
       validateCloudjailConfig(withNacl(seed(), { vpcIds: [], naclIds: ["acl-0123456789abcdef0"] })),
