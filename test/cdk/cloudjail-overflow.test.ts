@@ -4,9 +4,10 @@ import * as path from "node:path";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type OverflowRef, parseOverflowRef } from "../../lambda/aws/overflow-ref";
+import { readRuntimeEnvironment } from "../../lambda/handlers/runtime";
 import { OVERFLOW_OUTPUTS } from "../../lib/stack-outputs";
 import { isAllowed, type PolicyStatementJson } from "./support/policy-evaluator";
-import { resolveIntrinsics, SYNTH_TIMEOUT, synthCloudjail } from "./support/synth-cloudjail";
+import { PSEUDO, resolveIntrinsics, SYNTH_TIMEOUT, synthCloudjail } from "./support/synth-cloudjail";
 
 const VPC = "vpc-0123456789abcdef0";
 
@@ -78,6 +79,20 @@ describe("a stack whose configuration chooses overflow = waf", () => {
         ipv4: { name: set("IPV4").name, id: `<${set("IPV4").id}.Id>` },
         ipv6: { name: set("IPV6").name, id: `<${set("IPV6").id}.Id>` },
       });
+    }
+  });
+
+  it("gives both Lambdas an environment their runtime accepts at cold start, with the target in it", () => {
+    const [topic] = Object.keys(template.findResources("AWS::SNS::Topic"));
+    const deployed = { ...PSEUDO, [topic]: "arn:aws:sns:eu-west-1:123456789012:alerts" };
+    const functions: Resources = template.findResources("AWS::Lambda::Function");
+    const lambdas = Object.entries(functions).filter(([id]) => /Responder|Unbanner/.test(id));
+    expect(lambdas).toHaveLength(2);
+    for (const [, fn] of lambdas) {
+      const env = resolveIntrinsics(fn.Properties.Environment.Variables, deployed) as Record<string, string>;
+      const runtime = readRuntimeEnvironment(env);
+      expect(runtime.overflow).toMatchObject({ kind: "waf", ipv4: { name: set("IPV4").name } });
+      expect(runtime.config.overflow).toEqual({ kind: "waf", scope: "REGIONAL", ipv6: true });
     }
   });
 
