@@ -1,4 +1,4 @@
-import { cidrContains, type IpFamily, ipFamily, parseCidr } from "../core/ip";
+import { type IpFamily, ipFamily, parseCidr } from "../core/ip";
 import { type AggregationPlan, type BannedAddress, planAggregation } from "../core/nacl-aggregate";
 import { inRange, type NaclRule } from "../core/nacl-plan";
 import type { CloudjailConfig } from "../core/types";
@@ -7,15 +7,7 @@ import { COVER_JAIL, coverRecord, withEnd } from "./cover-records";
 import { ProposedBans } from "./proposed-bans";
 import type { SlotAllocator } from "./slot-allocator";
 import type { CloudjailStore } from "./store";
-import {
-  type ActiveBan,
-  allCoveredShards,
-  banShardOf,
-  coveredShardOf,
-  type IpRecord,
-  isoOfMs,
-  PERMANENT_SHARD,
-} from "./store-items";
+import { type ActiveBan, allCoveredShards, coveredShardOf, type IpRecord, isoOfMs } from "./store-items";
 
 /** What one consolidation did. */
 export interface CoverReport {
@@ -196,16 +188,19 @@ export class CoverService {
   private async apply(plan: AggregationPlan, pass: Pass): Promise<void> {
     const { bans, store } = this.deps;
     const { records, naclIds, allocator, now, report, claims, proposals } = pass;
-    // 1. Evicted: their entries make room first.
+    // 1. Evicted: their entries make room first. An evicted cover goes pending as one record, like a host ban:
+    // its members stay covered by it (no write each), the reconciler places it again when room frees, and an
+    // overflow target holds its one CIDR meanwhile.
+    const evictedCovers = new Set(
+      plan.evicted.filter((ban) => isCoverRecord(records.get(ban.ip))).map((ban) => ban.ip),
+    );
     for (const ban of plan.evicted) {
       const record = records.get(ban.ip);
       if (record?.ban === undefined) continue;
+      const coveredBy = record.ban.coveredBy;
+      if (coveredBy !== undefined && evictedCovers.has(coveredBy)) continue;
       report.evicted.push(ban.ip);
-      if (isCover(record)) {
-        await bans.lift(record.ip, record.ban.banId, now);
-        await this.uncoverInside(record.ip, now);
-        report.removed.push(record.ip);
-      } else if (proposals.awaits(ban.ip)) {
+      if (proposals.awaits(ban.ip)) {
         await proposals.record(ban.ip, (proposal) => asPending(proposal, EVICTED, now));
       } else {
         await this.dropEntries(record, EVICTED, now, allocator);
@@ -221,7 +216,10 @@ export class CoverService {
     for (const entry of covers) {
       const existing = records.get(entry.cidr);
       if (existing?.ban !== undefined) {
-        placed.set(entry.cidr, await this.extend(existing, entry.endsAt, now));
+        placed.set(
+          entry.cidr,
+          await this.replace(await this.extend(existing, entry.endsAt, now), now, allocator),
+        );
         continue;
       }
       const memberRecords = entry.members.flatMap((ip) => records.get(ip) ?? []);
@@ -339,27 +337,13 @@ export class CoverService {
     return hidden;
   }
 
-  /** Covered bans inside an evicted cover go back to the active partitions, pending. */
-  private async uncoverInside(cidr: string, now: number): Promise<void> {
-    const block = parseCidr(cidr);
-    for await (const record of this.deps.store.bansInShards(allCoveredShards())) {
-      if (record.ban === undefined || !cidrContains(block, record.ip)) continue;
-      await this.deps.store.modifyRecord(record.ip, (current) => {
-        if (current?.ban === undefined || current.ban.banId !== record.ban?.banId) return undefined;
-        const { coveredBy: _cover, ...ban } = current.ban;
-        const reason = `evicted with the covering entry ${cidr}: the NACL is full and it ended soonest`;
-        return {
-          ...current,
-          ban: {
-            ...ban,
-            state: "pending",
-            pending: Object.fromEntries(ban.targets.map((id) => [id, reason])),
-          },
-          banShard: ban.endsAt === null ? PERMANENT_SHARD : banShardOf(current.ip),
-          updatedAtIso: isoOfMs(now),
-        };
-      });
-    }
+  /** Places again a cover the plan keeps but that an earlier eviction left pending (entries missing). */
+  private async replace(cover: IpRecord, now: number, allocator: SlotAllocator): Promise<IpRecord> {
+    const ban = cover.ban;
+    if (ban === undefined || ban.state !== "pending") return cover;
+    const claimed = await this.deps.bans.claim(cover, now, this.deps.claimGraceSeconds);
+    if (claimed === undefined) return cover;
+    return (await this.deps.bans.enforce(claimed, allocator, now)) ?? claimed;
   }
 
   /** A cover lives until its last member's end: moves its end later (never earlier) when new members join. */
@@ -392,6 +376,10 @@ function asPending<T extends Unversioned>(record: T, reason: string, now: number
   const ban = record.ban as ActiveBan;
   const pending = Object.fromEntries(ban.targets.map((naclId) => [naclId, reason]));
   return { ...record, ban: { ...ban, entries: {}, pending, state: "pending" }, updatedAtIso: isoOfMs(now) };
+}
+
+function isCoverRecord(record: IpRecord | undefined): boolean {
+  return record !== undefined && isCover(record);
 }
 
 function isCover(record: IpRecord): boolean {

@@ -281,3 +281,47 @@ describe("aggregation through the responder and the unbanner", () => {
     expect(world.model.countEntries(world.naclIds[0], false, "ipv4")).toBeLessThanOrEqual(20);
   });
 });
+
+describe("an evicted cover", () => {
+  it("goes pending as one record, its members stay covered, and it is placed again when room frees", async () => {
+    world = await aggregatingWorld({ ipv4WidestPrefix: 24, threshold: 2 });
+    const { runtime, recorder } = world.runtime();
+    const early = Array.from({ length: 18 }, (_, block) =>
+      [1, 2, 3].map((host) => `${30 + block}.1.1.${host}`),
+    ).flat();
+    await respondAndAggregate(runtime, logsEvent(attackLines(early, 5), { logStream: world.instanceId }), T0);
+    expect((await activeBans(runtime)).size).toBe(18);
+
+    const later = T0 + 5 * 60_000;
+    const writesBefore = recorder.dynamoRequests.get("PutItemCommand") ?? 0;
+    await respondAndAggregate(
+      runtime,
+      logsEvent(attackLines(["99.1.1.1", "99.1.1.2", "99.1.1.3"], 5, later), {
+        logStream: world.instanceId,
+        batch: 2,
+      }),
+      later,
+    );
+    const covers = [...(await activeBans(runtime)).values()];
+    const evicted = covers.filter((record) => record.ban?.state === "pending");
+    expect(evicted.map((record) => record.ip)).toHaveLength(1);
+    const [cover] = evicted;
+    const members = [...(await coveredBans(runtime)).values()].filter(
+      (record) => record.ban?.coveredBy === cover?.ip,
+    );
+    expect(members, "the evicted cover's members stay covered by it").toHaveLength(3);
+    // 3 new records, the new cover (record, lease, entries), the evicted cover (pending, lease freed): no write per member.
+    expect((recorder.dynamoRequests.get("PutItemCommand") ?? 0) - writesBefore).toBeLessThanOrEqual(10);
+    expect(blockedBy(world.naclIds[0], "99.1.1.1")).toBe(true);
+
+    const other = covers.find((record) => record.ban?.state === "enforced" && record.ip !== "99.1.1.0/24");
+    await runtime.bans.lift(other?.ip ?? "", other?.ban?.banId ?? "", later + 1000);
+    await unbanAndAggregate(runtime, later + 60_000);
+    const placedAgain = (await activeBans(runtime)).get(cover?.ip ?? "");
+    expect(placedAgain?.ban?.state).toBe("enforced");
+    for (const naclId of world.naclIds) expect(blockedBy(naclId, members[0]?.ip ?? "")).toBe(true);
+    expect(
+      [...(await coveredBans(runtime)).values()].filter((record) => record.ban?.coveredBy === cover?.ip),
+    ).toHaveLength(3);
+  });
+});
