@@ -9,10 +9,11 @@
  * requests, measured handler time, and an estimated cost per million failed logins (bench/attack/prices.ts).
  *
  * Environment: ATTACK_IPS (1000), ATTACK_PREFIXES (40), ATTACK_RATE (lines/s, 100), ATTACK_SECONDS (300),
- * ATTACK_BATCH_SECONDS (5), ATTACK_QUOTA (20), ATTACK_AGGREGATE (1; 0 = one entry per address, for comparison).
+ * ATTACK_BATCH_SECONDS (5), ATTACK_QUOTA (20), ATTACK_AGGREGATE (1; 0 = one entry per address, for comparison),
+ * ATTACK_OVERFLOW (0; 1 = a Network Firewall rule group holds the bans the NACL cannot, and drops their lines too).
  * Full size of issue 7: ATTACK_IPS=100000 ATTACK_PREFIXES=1000 ATTACK_RATE=2778 ATTACK_SECONDS=3600.
  */
-import { cidrContains, parseCidr } from "../lambda/core/ip";
+import { parseCidr } from "../lambda/core/ip";
 import { respondAndAggregate, unbanAndAggregate } from "../lambda/handlers/aggregate";
 import { encodeLogsEvent } from "../lambda/handlers/decode";
 import {
@@ -22,6 +23,7 @@ import {
   sourceAddress,
   sourcePicker,
 } from "./attack/attack-plan";
+import { BlockSet } from "./attack/block-set";
 import { costOf, PRICES } from "./attack/prices";
 import { createSimWorld } from "./attack/sim-world";
 
@@ -36,6 +38,7 @@ const shape: AttackShape = {
 const BATCH_SECONDS = env("ATTACK_BATCH_SECONDS", 5);
 const QUOTA = env("ATTACK_QUOTA", 20);
 const AGGREGATE = process.env.ATTACK_AGGREGATE !== "0";
+const OVERFLOW = process.env.ATTACK_OVERFLOW === "1";
 const UNBANNER_SECONDS = 60;
 const MAX_EVENTS = 10_000;
 const LAMBDA_GB = 0.25;
@@ -43,7 +46,7 @@ const T0 = Date.parse("2026-11-25T12:00:00Z");
 
 async function main(): Promise<void> {
   checkShape(shape);
-  const world = await createSimWorld({ quota: QUOTA, aggregate: AGGREGATE });
+  const world = await createSimWorld({ quota: QUOTA, aggregate: AGGREGATE, overflow: OVERFLOW });
   const runtime = world.runtime();
   const pick = sourcePicker(shape);
   const ips = Array.from({ length: shape.addresses }, (_, index) => sourceAddress(shape, index));
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     logsBytes: 0,
     invocations: 0,
     bans: 0,
+    stoppedByOverflow: 0,
   };
   const handlerMs = { responder: 0, unbanner: 0 };
   let maxEntries = 0;
@@ -64,12 +68,13 @@ async function main(): Promise<void> {
   const ec2Before = world.model.totalCalls();
 
   for (let second = 0; second < shape.seconds; second += BATCH_SECONDS) {
-    const blocks = ownedBlocks(world.model.entriesOf(world.naclId));
+    const nacl = new BlockSet(ownedBlocks(world.model.entriesOf(world.naclId)));
+    const overflow = new BlockSet(world.overflowBlocks().map(parseCidr));
     const blocked = new Map<string, boolean>();
     const isBlocked = (ip: string) => {
       let answer = blocked.get(ip);
       if (answer === undefined) {
-        answer = blocks.some((block) => cidrContains(block, ip));
+        answer = nacl.has(ip) || overflow.has(ip);
         blocked.set(ip, answer);
       }
       return answer;
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
       totals.generated++;
       if (isBlocked(ip)) {
         totals.stopped++;
+        if (!nacl.has(ip)) totals.stoppedByOverflow++;
         continue;
       }
       const message = failedLoginLine(ip, at, pid++);
@@ -139,12 +145,14 @@ async function main(): Promise<void> {
 
   console.log(
     `attack: ${shape.addresses} addresses over ${shape.prefixes} /24s, ${shape.linesPerSecond} lines/s for ${shape.seconds} s ` +
-      `(${totals.generated} failed logins), batches every ${BATCH_SECONDS} s, quota ${QUOTA}, aggregation ${AGGREGATE ? "on" : "off"}; ` +
+      `(${totals.generated} failed logins), batches every ${BATCH_SECONDS} s, quota ${QUOTA}, aggregation ${AGGREGATE ? "on" : "off"}, ` +
+      `overflow ${OVERFLOW ? "Network Firewall" : "none"}; ` +
       `wall ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   console.log("| measure | value |\n| --- | ---: |");
   console.log(
-    `| attack lines stopped by the NACL (source already covered) | ${totals.stopped} = ${pct(totals.stopped, totals.generated)} |`,
+    `| attack lines stopped (source already blocked) | ${totals.stopped} = ${pct(totals.stopped, totals.generated)}` +
+      `${OVERFLOW ? `, of which by the overflow target ${totals.stoppedByOverflow}` : ""} |`,
   );
   console.log(
     `| lines delivered to the responder | ${totals.delivered} in ${totals.invocations} invocations |`,
@@ -164,6 +172,11 @@ async function main(): Promise<void> {
     `| DynamoDB units | ${world.dynamo.writeUnits.toFixed(0)} WRU, ${world.dynamo.readUnits.toFixed(0)} RRU${world.dynamo.estimated > 0 ? ` (${world.dynamo.estimated} requests estimated)` : ""} |`,
   );
   console.log(`| EC2 requests | ${ec2Calls} |`);
+  if (OVERFLOW) {
+    console.log(
+      `| Network Firewall requests; CIDRs held at the end | ${world.overflowCalls()}; ${world.overflowBlocks().length} |`,
+    );
+  }
   console.log(
     `| handler time (measured, in-process servers included) | responder ${(handlerMs.responder / 1000).toFixed(1)} s, unbanner ${(handlerMs.unbanner / 1000).toFixed(1)} s = ${(usage.lambdaGbSeconds).toFixed(1)} GB-s at 256 MB |`,
   );
