@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     bans: 0,
     stoppedByOverflow: 0,
   };
+  /** Responder invocations' DynamoDB requests against the distinct source addresses of their batch. */
+  const perIp = { requests: 0, distinctIps: 0, worst: 0 };
+  const dynamoTotal = () => [...world.dynamo.requests.values()].reduce((sum, count) => sum + count, 0);
   const handlerMs = { responder: 0, unbanner: 0 };
   let maxEntries = 0;
   let batchIndex = 0;
@@ -110,8 +113,15 @@ async function main(): Promise<void> {
         logEvents: chunk,
       });
       const begin = performance.now();
+      const requestsBefore = dynamoTotal();
       const summary = await respondAndAggregate(runtime, event, now);
       handlerMs.responder += performance.now() - begin;
+      const requests = dynamoTotal() - requestsBefore;
+      const distinct = new Set(chunk.map((logEvent) => logEvent.message.split(" from ")[1]?.split(" ")[0]))
+        .size;
+      perIp.requests += requests;
+      perIp.distinctIps += distinct;
+      perIp.worst = Math.max(perIp.worst, requests / Math.max(1, distinct));
       totals.invocations++;
       totals.delivered += chunk.length;
       totals.reported += summary.reported;
@@ -170,6 +180,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `| DynamoDB units | ${world.dynamo.writeUnits.toFixed(0)} WRU, ${world.dynamo.readUnits.toFixed(0)} RRU${world.dynamo.estimated > 0 ? ` (${world.dynamo.estimated} requests estimated)` : ""} |`,
+  );
+  console.log(
+    `| responder DynamoDB requests per distinct source IP of its batch | ${(perIp.requests / Math.max(1, perIp.distinctIps)).toFixed(3)} on average, ${perIp.worst.toFixed(3)} in the worst batch |`,
   );
   console.log(`| EC2 requests | ${ec2Calls} |`);
   if (OVERFLOW) {
