@@ -134,6 +134,11 @@ async function main(): Promise<void> {
       await unbanAndAggregate(runtime, now);
       handlerMs.unbanner += performance.now() - begin;
       totals.invocations++;
+      // Progress on stderr, one line per simulated minute: long runs show how far they are.
+      console.error(
+        `  minute ${(second + BATCH_SECONDS) / 60}: ${totals.generated} lines, ${totals.stopped} stopped, ` +
+          `${totals.bans} bans, wall ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
     }
   }
   const ec2Calls = world.model.totalCalls() - ec2Before;
