@@ -21,7 +21,11 @@ export async function aggregate(
   ownClaims: readonly string[] = [],
   proposals?: ProposedBans,
 ): Promise<CoverReport | undefined> {
-  if (runtime.config.nacl.aggregation === undefined) return undefined;
+  if (runtime.config.nacl.aggregation === undefined) {
+    // Nothing to consolidate, but proposals handed here must still be recorded.
+    if (proposals !== undefined) await enforceOneByOne(runtime, ownClaims, proposals, now);
+    return undefined;
+  }
   const { logger, metrics } = runtime;
   const service = new CoverService({
     config: runtime.config,

@@ -3,7 +3,8 @@ import { allCoveredShards, type IpRecord } from "../../lambda/aws/store-items";
 import { cidrContains, cidrsOverlap, parseCidr } from "../../lambda/core/ip";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import { METRIC } from "../../lambda/core/telemetry";
-import { respondAndAggregate, unbanAndAggregate } from "../../lambda/handlers/aggregate";
+import { aggregate, respondAndAggregate, unbanAndAggregate } from "../../lambda/handlers/aggregate";
+import { respond } from "../../lambda/handlers/respond";
 import type { Runtime } from "../../lambda/handlers/runtime";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
 import { sshdJail } from "../support/jails";
@@ -323,5 +324,21 @@ describe("an evicted cover", () => {
     expect(
       [...(await coveredBans(runtime)).values()].filter((record) => record.ban?.coveredBy === cover?.ip),
     ).toHaveLength(3);
+  });
+});
+
+describe("proposed bans without aggregation configured", () => {
+  it("are recorded and enforced one by one, so that no ban is lost", async () => {
+    world = await createWorld(db, { quota: 20 });
+    const { runtime } = world.runtime();
+    const ips = ["203.0.113.1", "203.0.113.2"];
+    const summary = await respond(
+      runtime,
+      logsEvent(attackLines(ips, 5), { logStream: world.instanceId }),
+      T0,
+      (claims, proposals) => aggregate(runtime, T0, false, claims, proposals).then(() => undefined),
+    );
+    expect([...summary.bans].sort()).toEqual(ips);
+    for (const naclId of world.naclIds) expect(ips.every((ip) => blockedBy(naclId, ip))).toBe(true);
   });
 });
