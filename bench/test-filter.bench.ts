@@ -5,7 +5,7 @@
  * Issue 2 target: cloudjail >= 4x sshg-parser (product goal 10x). Also peak RSS of test-filter (GNU time), and
  * with BENCH_BIG=1 on a ~1 GB log generated to the temp dir and deleted afterwards (bounded memory).
  *
- * Exits 1 without numbers when the peers cannot be fetched. CLOUDJAIL_BIN selects the CLI measured (default: the
+ * Exits 1 when the ratio through the pipe is below the target, or without numbers when the peers cannot be fetched. CLOUDJAIL_BIN selects the CLI measured (default: the
  * working tree; `CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)` measures HEAD).
  */
 import { spawnSync } from "node:child_process";
@@ -183,7 +183,8 @@ function main(): number {
       rmSync(big, { force: true });
     }
   }
-  return 0;
+  // Like the responder bench: a missed target fails the run.
+  return ratio >= TARGET_RATIO ? 0 : 1;
 }
 
 process.exitCode = main();
