@@ -5,8 +5,9 @@
  * Issue 2 target: cloudjail >= 4x sshg-parser (product goal 10x). Also peak RSS of test-filter (GNU time), and
  * with BENCH_BIG=1 on a ~1 GB log generated to the temp dir and deleted afterwards (bounded memory).
  *
- * Exits 1 when the ratio through the pipe is below the target, or without numbers when the peers cannot be fetched. CLOUDJAIL_BIN selects the CLI measured (default: the
- * working tree; `CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)` measures HEAD).
+ * Exits 1 when the ratio through the pipe is below the target, or without numbers when the peers cannot be fetched.
+ * CLOUDJAIL_BIN selects the CLI measured (default: the working tree; `CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)`
+ * measures HEAD).
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
