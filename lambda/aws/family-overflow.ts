@@ -1,23 +1,17 @@
 import { type IpFamily, parseCidr } from "../core/ip";
-import type { OverflowResult, OverflowTarget } from "./overflow-target";
+import { type OverflowResult, type OverflowTarget, OverflowTargetBase } from "./overflow-target";
 
 /**
  * One overflow target per address family, as one target: WAFv2 IP sets hold a single address version each. CIDRs
  * of a family without a target cannot be held: a change carrying them reports `full` with limit 0 (the others are
  * still applied).
  */
-export class FamilyOverflow implements OverflowTarget {
-  constructor(private readonly targets: Readonly<Partial<Record<IpFamily, OverflowTarget>>>) {}
-
-  add(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update(cidrs, []);
+export class FamilyOverflow extends OverflowTargetBase {
+  constructor(private readonly targets: Readonly<Partial<Record<IpFamily, OverflowTarget>>>) {
+    super();
   }
 
-  remove(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update([], cidrs);
-  }
-
-  async update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
+  protected async change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
     const results: OverflowResult[] = [];
     for (const family of ["ipv4", "ipv6"] as const) {
       const adding = add.filter((cidr) => familyOf(cidr) === family);

@@ -4,8 +4,7 @@ import {
   type RuleGroup,
   UpdateRuleGroupCommand,
 } from "@aws-sdk/client-network-firewall";
-import { cidrText, parseCidr } from "../core/ip";
-import { changedSet, type OverflowResult, type OverflowTarget } from "./overflow-target";
+import { changedSet, type OverflowResult, OverflowTargetBase } from "./overflow-target";
 import { type RetryOptions, withRetries } from "./retry";
 
 /** Which rule group and which of its IP set variables (e.g. `CLOUDJAIL_BANNED`, referenced as `$CLOUDJAIL_BANNED`). */
@@ -28,7 +27,7 @@ const MAX_TOKEN_ROUNDS = 8;
  * variable changed and everything else as read; `InvalidTokenException` (someone updated it in between) starts
  * again from a fresh Describe. A change past `limit` is refused whole (`full`).
  */
-export class NetworkFirewallIpSet implements OverflowTarget {
+export class NetworkFirewallIpSet extends OverflowTargetBase {
   readonly stats = { describes: 0, updates: 0, tokenConflicts: 0 };
   private readonly limit: number;
 
@@ -37,26 +36,15 @@ export class NetworkFirewallIpSet implements OverflowTarget {
     private readonly ref: NetworkFirewallIpSetRef,
     private readonly options: NetworkFirewallIpSetOptions = {},
   ) {
+    super();
     this.limit = options.limit ?? 10_000;
-  }
-
-  add(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update(cidrs, []);
-  }
-
-  remove(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update([], cidrs);
-  }
-
-  update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
-    return this.change(add.map(normal), remove.map(normal));
   }
 
   async list(): Promise<readonly string[]> {
     return definitionOf((await this.describe()).ruleGroup, this.ref.variable);
   }
 
-  private async change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
+  protected async change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
     for (let round = 0; round < MAX_TOKEN_ROUNDS; round++) {
       const { ruleGroup, updateToken, type } = await this.describe();
       const current = definitionOf(ruleGroup, this.ref.variable);
@@ -128,8 +116,4 @@ export const PLACEHOLDER = "192.0.2.255/32";
 function definitionOf(ruleGroup: RuleGroup, variable: string): string[] {
   const definition = ruleGroup.RuleVariables?.IPSets?.[variable]?.Definition ?? [];
   return definition.filter((cidr) => cidr !== PLACEHOLDER);
-}
-
-function normal(cidr: string): string {
-  return cidrText(parseCidr(cidr));
 }

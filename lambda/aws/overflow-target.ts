@@ -1,3 +1,5 @@
+import { cidrText, parseCidr } from "../core/ip";
+
 /**
  * An overflow target (issue 7): a set of blocked CIDRs outside the NACLs, for fleets that outgrow them. Both
  * adapters (WAFv2 IP set, Network Firewall rule-group IP set) change the whole set in one read-modify-write guarded
@@ -12,6 +14,33 @@ export interface OverflowTarget {
   update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult>;
   /** The CIDRs blocked now. */
   list(): Promise<readonly string[]>;
+}
+
+/**
+ * What every target shares: CIDRs are made canonical (an address becomes `/32` or `/128`), and adding or removing
+ * is an update with nothing on the other side. Subclasses apply one change of canonical CIDRs.
+ */
+export abstract class OverflowTargetBase implements OverflowTarget {
+  add(cidrs: readonly string[]): Promise<OverflowResult> {
+    return this.update(cidrs, []);
+  }
+
+  remove(cidrs: readonly string[]): Promise<OverflowResult> {
+    return this.update([], cidrs);
+  }
+
+  update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
+    return this.change(add.map(canonicalCidr), remove.map(canonicalCidr));
+  }
+
+  abstract list(): Promise<readonly string[]>;
+
+  /** Applies additions and removals of canonical CIDRs in one change. */
+  protected abstract change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult>;
+}
+
+function canonicalCidr(cidr: string): string {
+  return cidrText(parseCidr(cidr));
 }
 
 /** What a change did: `full` when the target's limit refused it (nothing was changed then). */

@@ -1,6 +1,5 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from "@aws-sdk/client-wafv2";
-import { cidrText, parseCidr } from "../core/ip";
-import { changedSet, type OverflowResult, type OverflowTarget } from "./overflow-target";
+import { changedSet, type OverflowResult, OverflowTargetBase } from "./overflow-target";
 import { type RetryOptions, withRetries } from "./retry";
 
 /** Which WAFv2 IP set: name, id and scope (`REGIONAL` for ALB/API Gateway, `CLOUDFRONT` in us-east-1). */
@@ -27,7 +26,7 @@ export interface WafIpSetOptions extends RetryOptions {
  * set in between) starts again from a fresh Get. Updates are spaced at least one second apart per adapter, and a
  * change that would pass 10,000 addresses is refused whole (`full`), never truncated.
  */
-export class WafIpSet implements OverflowTarget {
+export class WafIpSet extends OverflowTargetBase {
   /** Calls by operation, and lock conflicts, for tests and the benchmark. */
   readonly stats = { gets: 0, updates: 0, lockConflicts: 0 };
   private lastUpdateAt = Number.NEGATIVE_INFINITY;
@@ -39,27 +38,16 @@ export class WafIpSet implements OverflowTarget {
     private readonly ref: WafIpSetRef,
     private readonly options: WafIpSetOptions = {},
   ) {
+    super();
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-  }
-
-  add(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update(cidrs, []);
-  }
-
-  remove(cidrs: readonly string[]): Promise<OverflowResult> {
-    return this.update([], cidrs);
-  }
-
-  update(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
-    return this.change(add.map(normal), remove.map(normal));
   }
 
   async list(): Promise<readonly string[]> {
     return (await this.get()).addresses;
   }
 
-  private async change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
+  protected async change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult> {
     for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
       const { addresses, lockToken } = await this.get();
       const next = changedSet(addresses, add, remove);
@@ -115,8 +103,4 @@ export class WafIpSet implements OverflowTarget {
     if (result.LockToken === undefined) throw new Error(`GetIPSet of ${this.ref.name} returned no LockToken`);
     return { addresses: [...(result.IPSet?.Addresses ?? [])], lockToken: result.LockToken };
   }
-}
-
-function normal(cidr: string): string {
-  return cidrText(parseCidr(cidr));
 }
