@@ -19,6 +19,11 @@ export interface CloudjailMonitoringProps {
   readonly alerts: CloudjailAlerts;
   /** Alarm when a NACL has this many free slots or fewer in cloudjail's reserved range. */
   readonly naclSlotsLowThreshold: number;
+  /**
+   * The stack has an overflow target: bans pending in the NACLs are held there, so the alarm watches what it refuses
+   * (`OverflowRefused`) instead of pending bans, and the dashboard shows its size. @default false
+   */
+  readonly overflow?: boolean;
 }
 
 /**
@@ -33,7 +38,11 @@ export class CloudjailMonitoring extends Construct {
   public readonly unbannerErrorsAlarm: cloudwatch.Alarm;
   public readonly failedBatchesAlarm: cloudwatch.Alarm;
   public readonly naclSlotsLowAlarm: cloudwatch.Alarm;
-  public readonly pendingBansAlarm: cloudwatch.Alarm;
+  /**
+   * Attackers blocked nowhere: bans pending for three minutes without an overflow target, or bans the overflow
+   * target refused (full) with one.
+   */
+  public readonly unblockedBansAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: CloudjailMonitoringProps) {
     super(scope, id);
@@ -119,21 +128,31 @@ export class CloudjailMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.pendingBansAlarm = new cloudwatch.Alarm(this, "PendingBans", {
-      alarmDescription:
-        "Bans decided but not written to a NACL for three minutes: attackers are not blocked.",
-      metric: cloudjailMetric(METRIC.pendingBans, "Maximum"),
-      threshold: 0,
-      evaluationPeriods: 3,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.unblockedBansAlarm = props.overflow
+      ? new cloudwatch.Alarm(this, "OverflowRefused", {
+          alarmDescription:
+            "The overflow target is full: bans that no NACL holds are blocked nowhere (see docs/nacl.md).",
+          metric: cloudjailMetric(METRIC.overflowRefused, "Sum"),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        })
+      : new cloudwatch.Alarm(this, "PendingBans", {
+          alarmDescription:
+            "Bans decided but not written to a NACL for three minutes: attackers are not blocked.",
+          metric: cloudjailMetric(METRIC.pendingBans, "Maximum"),
+          threshold: 0,
+          evaluationPeriods: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
     for (const alarm of [
       this.responderErrorsAlarm,
       this.unbannerErrorsAlarm,
       this.failedBatchesAlarm,
       this.naclSlotsLowAlarm,
-      this.pendingBansAlarm,
+      this.unblockedBansAlarm,
     ]) {
       props.alerts.notify(alarm);
     }
@@ -153,8 +172,11 @@ export class CloudjailMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: "Active and pending bans",
+        title: props.overflow ? "Active, pending and overflow bans" : "Active and pending bans",
         left: [activeBans, pendingBans],
+        ...(props.overflow
+          ? { right: [cloudjailMetric(METRIC.overflowSize, "Maximum", "held by the overflow target")] }
+          : {}),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
@@ -189,7 +211,7 @@ export class CloudjailMonitoring extends Construct {
           this.unbannerErrorsAlarm,
           this.failedBatchesAlarm,
           this.naclSlotsLowAlarm,
-          this.pendingBansAlarm,
+          this.unblockedBansAlarm,
         ],
         width: 12,
         height: 6,

@@ -167,6 +167,7 @@ export class Cloudjail extends Construct {
       failedBatches: this.failedBatches,
       alerts,
       naclSlotsLowThreshold: settings.naclSlotsLowThreshold,
+      overflow: this.overflow !== undefined,
     });
   }
 

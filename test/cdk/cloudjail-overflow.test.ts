@@ -127,6 +127,23 @@ describe("a stack whose configuration chooses overflow = waf", () => {
       expect(JSON.parse(text ?? "").overflow).toEqual({ kind: "waf", scope: "REGIONAL", ipv6: true });
     }
   });
+
+  it("alarms when the target refuses bans, not on pending bans it holds, and charts its size", () => {
+    const alarms: Resources = template.findResources("AWS::CloudWatch::Alarm");
+    const metrics = Object.values(alarms).map((alarm) => alarm.Properties.MetricName);
+    expect(metrics).toContain("OverflowRefused");
+    expect(metrics).not.toContain("PendingBans");
+    const refused = Object.values(alarms).find((alarm) => alarm.Properties.MetricName === "OverflowRefused");
+    expect(refused?.Properties).toMatchObject({
+      Namespace: "Cloudjail",
+      Statistic: "Sum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      AlarmActions: [{ Ref: expect.stringMatching(/AlertsTopic/) }],
+    });
+    const [dashboard] = Object.values(template.findResources("AWS::CloudWatch::Dashboard") as Resources);
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain("OverflowSize");
+  });
 });
 
 describe("a stack whose configuration chooses overflow = network-firewall", () => {
