@@ -1,5 +1,10 @@
 import { type IpFamily, ipFamily, parseCidr } from "../core/ip";
-import { type AggregationPlan, type BannedAddress, planAggregation } from "../core/nacl-aggregate";
+import {
+  type AggregationPlan,
+  type BannedAddress,
+  type PlannedEntry,
+  planAggregation,
+} from "../core/nacl-aggregate";
 import { inRange, type NaclRule } from "../core/nacl-plan";
 import type { CloudjailConfig } from "../core/types";
 import { type BanService, hasEnded } from "./ban-service";
@@ -53,6 +58,12 @@ export interface CoverDeps {
   readonly vpcCidrs: () => Promise<readonly string[]>;
   readonly newAllocator: () => SlotAllocator;
   readonly claimGraceSeconds: number;
+  /**
+   * Keep a block the plan evicts whole, as a pending cover, instead of leaving its addresses pending one by one: an
+   * overflow target then holds one CIDR for the block, which also stops its addresses not banned yet. Set when the
+   * stack has an overflow target. @default false
+   */
+  readonly coverEvicted?: boolean;
 }
 
 /**
@@ -194,9 +205,17 @@ export class CoverService {
     const evictedCovers = new Set(
       plan.evicted.filter((ban) => isCoverRecord(records.get(ban.ip))).map((ban) => ban.ip),
     );
+    const heldWhole = this.deps.coverEvicted
+      ? plan.evictedEntries.filter(
+          (entry) =>
+            entry.cover && !records.has(entry.cidr) && entry.members.every((member) => !member.includes("/")),
+        )
+      : [];
+    for (const entry of heldWhole) await this.coverPending(entry, pass);
+    const inHeldBlock = new Set(heldWhole.flatMap((entry) => entry.members));
     for (const ban of plan.evicted) {
       const record = records.get(ban.ip);
-      if (record?.ban === undefined) continue;
+      if (record?.ban === undefined || inHeldBlock.has(ban.ip)) continue;
       const coveredBy = record.ban.coveredBy;
       if (coveredBy !== undefined && evictedCovers.has(coveredBy)) continue;
       report.evicted.push(ban.ip);
@@ -335,6 +354,29 @@ export class CoverService {
       record,
     );
     return hidden;
+  }
+
+  /**
+   * Writes a block the plan evicts as a cover that is pending from the start (no NACL entry: the overflow target holds
+   * its CIDR) and marks its members covered by it, so that the block stays one record and one CIDR.
+   */
+  private async coverPending(entry: PlannedEntry, pass: Pass): Promise<void> {
+    const { records, naclIds, now, report } = pass;
+    const members = entry.members.flatMap((ip) => records.get(ip) ?? []);
+    const memberTargets = [...new Set(members.flatMap((record) => record.ban?.targets ?? []))].sort();
+    const targets = memberTargets.length > 0 ? memberTargets : naclIds;
+    const cover = await this.deps.store.modifyRecord(entry.cidr, (current) =>
+      current?.ban !== undefined && !hasEnded(current.ban, Math.floor(now / 1000))
+        ? undefined
+        : asPending(
+            coverRecord(current, entry.cidr, entry.endsAt, entry.members, targets, now),
+            EVICTED,
+            now,
+          ),
+    );
+    if (cover?.ban?.state !== "pending") return;
+    report.evicted.push(entry.cidr);
+    for (const record of members) if (await this.hide(record, entry.cidr, pass)) report.covered++;
   }
 
   /** Places again a cover the plan keeps but that an earlier eviction left pending (entries missing). */

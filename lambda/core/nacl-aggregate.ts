@@ -47,6 +47,8 @@ export interface AggregationPlan {
   readonly entries: readonly PlannedEntry[];
   /** Addresses left without an entry, soonest-ending first. */
   readonly evicted: readonly BannedAddress[];
+  /** The entries those addresses formed when they were evicted, in eviction order (a block kept whole). */
+  readonly evictedEntries: readonly PlannedEntry[];
 }
 
 interface Node {
@@ -94,6 +96,7 @@ export function planAggregation(
   for (const node of nodes) byEnd.push({ node, version: node.version, end: node.end });
 
   const evicted: BannedAddress[] = [];
+  const evictedEntries: PlannedEntry[] = [];
   while (count > options.capacity) {
     const candidate = heap.pop();
     if (candidate === undefined) {
@@ -103,6 +106,7 @@ export function planAggregation(
       const { node } = victim;
       if (!node.alive || node.version !== victim.version) continue;
       for (const member of node.members) evicted.push(member);
+      evictedEntries.push(toEntry(node, options.family, bits));
       unlink(node);
       count--;
       consider(node.prev, node.next);
@@ -135,7 +139,7 @@ export function planAggregation(
   }
   const entries = nodes.filter((node) => node.alive).map((node) => toEntry(node, options.family, bits));
   evicted.sort((a, b) => endOf(a) - endOf(b));
-  return { entries, evicted };
+  return { entries, evicted, evictedEntries };
 }
 
 /** Arithmetic on aligned blocks of one family, and the protected ranges they must stay clear of. */

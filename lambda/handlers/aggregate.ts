@@ -36,6 +36,7 @@ export async function aggregate(
     vpcCidrs: () => runtime.resolver.vpcCidrs(),
     newAllocator: () => runtime.newAllocator(),
     claimGraceSeconds: runtime.claimGraceSeconds,
+    coverEvicted: runtime.overflow !== undefined,
   });
   let report: CoverReport;
   try {

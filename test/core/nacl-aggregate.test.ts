@@ -169,9 +169,16 @@ describe("planning covering entries", () => {
           expect(new Set([...members, ...plan.evicted.map((ban) => ban.ip)])).toEqual(new Set(ips));
           expect(members.every((ip) => covered(ip, cidrs))).toBe(true);
           const shield = new IpSet(protectedBlocks);
+          const allEntries = [...plan.entries, ...plan.evictedEntries];
+          expect(allEntries.filter((entry) => entry.cover && shield.overlaps(parseCidr(entry.cidr)))).toEqual(
+            [],
+          );
+          // The evicted entries are the evicted addresses, grouped as the blocks they formed.
+          const evictedMembers = plan.evictedEntries.flatMap((entry) => entry.members);
+          expect(evictedMembers.sort()).toEqual(plan.evicted.map((ban) => ban.ip).sort());
           expect(
-            plan.entries.filter((entry) => entry.cover && shield.overlaps(parseCidr(entry.cidr))),
-          ).toEqual([]);
+            plan.evictedEntries.every((entry) => entry.members.every((ip) => covered(ip, [entry.cidr]))),
+          ).toBe(true);
         },
       ),
       { numRuns: 200 },

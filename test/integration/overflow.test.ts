@@ -171,6 +171,37 @@ describe("the WAFv2 overflow target", () => {
   });
 });
 
+describe("an overflow target with aggregation", () => {
+  it("holds a block the NACL has no room for whole, as one CIDR that also stops its addresses not banned yet", async () => {
+    world = await createWorld(db, {
+      quota: 20,
+      nacl: { aggregation: { ...DEFAULT_AGGREGATION, ipv4WidestPrefix: 24, threshold: 3 } },
+    });
+    const waf = wafTarget();
+    const { runtime } = world.runtime({ overflow: waf.target });
+    const blocks = Array.from({ length: 19 }, (_, block) => `${40 + block}.2.2`);
+    const ips = blocks.flatMap((block) => [1, 2, 3].map((host) => `${block}.${host}`));
+    await respondAndAggregate(runtime, logsEvent(attackLines(ips, 5), { logStream: world.instanceId }), T0);
+
+    expect(waf.ipv4.addresses).toHaveLength(1);
+    const [held] = waf.ipv4.addresses;
+    expect(held).toMatch(/^\d+\.2\.2\.0\/24$/);
+    const block = parseCidr(held ?? "");
+    const neverBanned = `${held?.split(".").slice(0, 3).join(".")}.200`;
+    expect(cidrContains(block, neverBanned), "an address of the block not banned yet is stopped too").toBe(
+      true,
+    );
+    const cover = (await activeBans(runtime)).get(held ?? "");
+    expect(cover?.ban).toMatchObject({ state: "pending", jail: "cover", entries: {} });
+    for (const ip of ips) {
+      const inNacls = world.naclIds.every((naclId) => inNacl(naclId, ip));
+      expect(inNacls || cidrContains(block, ip), `${ip} blocked by a NACL or the held block`).toBe(true);
+    }
+    await unban(runtime, T0 + 60_000);
+    expect(waf.ipv4.addresses, "the unbanner's sync keeps the block").toEqual([held]);
+  });
+});
+
 describe("the Network Firewall overflow target", () => {
   const ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/cloudjail";
 
