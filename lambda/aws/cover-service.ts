@@ -199,12 +199,10 @@ export class CoverService {
   private async apply(plan: AggregationPlan, pass: Pass): Promise<void> {
     const { bans, store } = this.deps;
     const { records, naclIds, allocator, now, report, claims, proposals } = pass;
-    // 1. Evicted: their entries make room first. An evicted cover goes pending as one record, like a host ban:
-    // its members stay covered by it (no write each), the reconciler places it again when room frees, and an
-    // overflow target holds its one CIDR meanwhile.
-    const evictedCovers = new Set(
-      plan.evicted.filter((ban) => isCoverRecord(records.get(ban.ip))).map((ban) => ban.ip),
-    );
+    // 1. Evicted: their entries make room first. An evicted cover goes pending as one record, like a host ban (its
+    // members are not planned one by one: they stay covered by it, no write each); the reconciler places it again
+    // when room frees, and an overflow target holds its one CIDR meanwhile. With an overflow target, a block evicted
+    // before it had an entry becomes such a pending cover too.
     const heldWhole = this.deps.coverEvicted
       ? plan.evictedEntries.filter(
           (entry) =>
@@ -216,8 +214,6 @@ export class CoverService {
     for (const ban of plan.evicted) {
       const record = records.get(ban.ip);
       if (record?.ban === undefined || inHeldBlock.has(ban.ip)) continue;
-      const coveredBy = record.ban.coveredBy;
-      if (coveredBy !== undefined && evictedCovers.has(coveredBy)) continue;
       report.evicted.push(ban.ip);
       if (proposals.awaits(ban.ip)) {
         await proposals.record(ban.ip, (proposal) => asPending(proposal, EVICTED, now));
@@ -418,10 +414,6 @@ function asPending<T extends Unversioned>(record: T, reason: string, now: number
   const ban = record.ban as ActiveBan;
   const pending = Object.fromEntries(ban.targets.map((naclId) => [naclId, reason]));
   return { ...record, ban: { ...ban, entries: {}, pending, state: "pending" }, updatedAtIso: isoOfMs(now) };
-}
-
-function isCoverRecord(record: IpRecord | undefined): boolean {
-  return record !== undefined && isCover(record);
 }
 
 function isCover(record: IpRecord): boolean {
