@@ -68,6 +68,17 @@ async function coveredBans(runtime: Runtime): Promise<Map<string, IpRecord>> {
   return found;
 }
 
+/** Every NACL holds exactly one host entry per address of `ips` (sorted), and no cover. */
+function expectEntriesOfTheirOwn(ips: readonly string[]): void {
+  for (const naclId of world.naclIds) {
+    expect(
+      ownedEntries(naclId)
+        .map((entry) => entry.CidrBlock)
+        .sort(),
+    ).toEqual(ips.map((ip) => `${ip}/32`));
+  }
+}
+
 function totalRequests(requests: Map<string, number>): number {
   return [...requests.values()].reduce((sum, count) => sum + count, 0);
 }
@@ -207,13 +218,7 @@ describe("aggregation through the responder and the unbanner", () => {
     world.model.throttleNext(8, ["DescribeVpcs"]);
     const ips = ["10.0.7.1", "10.0.7.2", "10.0.7.3"];
     await respondAndAggregate(runtime, logsEvent(attackLines(ips, 5), { logStream: world.instanceId }), T0);
-    for (const naclId of world.naclIds) {
-      expect(
-        ownedEntries(naclId)
-          .map((entry) => entry.CidrBlock)
-          .sort(),
-      ).toEqual(ips.map((ip) => `${ip}/32`));
-    }
+    expectEntriesOfTheirOwn(ips);
     expect(
       recorder.logsWith(
         "aggregation failed; the batch's bans get entries of their own, the unbanner consolidates later",
@@ -248,13 +253,7 @@ describe("aggregation through the responder and the unbanner", () => {
     vi.spyOn(runtime.enforcer, "readManyEntries").mockRejectedValueOnce(new Error("EC2 unavailable"));
     const ips = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
     await respondAndAggregate(runtime, logsEvent(attackLines(ips, 5), { logStream: world.instanceId }), T0);
-    for (const naclId of world.naclIds) {
-      expect(
-        ownedEntries(naclId)
-          .map((entry) => entry.CidrBlock)
-          .sort(),
-      ).toEqual(ips.map((ip) => `${ip}/32`));
-    }
+    expectEntriesOfTheirOwn(ips);
     expect(recorder.logs.some((log) => log.level === "error" && /aggregation failed/.test(log.message))).toBe(
       true,
     );
