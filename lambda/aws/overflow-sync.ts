@@ -1,6 +1,5 @@
-import { cidrText, hostCidr, parseCidr } from "../core/ip";
 import { hasEnded } from "./ban-service";
-import type { OverflowResult, OverflowTarget } from "./overflow-target";
+import { canonicalCidr, type OverflowResult, type OverflowTarget } from "./overflow-target";
 import type { IpRecord } from "./store-items";
 
 /** What one sync changed. */
@@ -25,13 +24,13 @@ export class OverflowSync {
   /** Adds addresses or CIDRs now (the responder's pending and evicted bans); undefined when there are none. */
   async hold(addresses: readonly string[]): Promise<OverflowResult | undefined> {
     if (addresses.length === 0) return undefined;
-    return this.target.add(addresses.map(asCidr));
+    return this.target.add(addresses);
   }
 
   /** Makes the target hold exactly the bans among `records` (every active ban) that need it at `nowSeconds`. */
   async sync(records: Iterable<IpRecord>, nowSeconds: number): Promise<OverflowReport> {
     const wanted = new Set<string>();
-    for (const record of records) if (needsOverflow(record, nowSeconds)) wanted.add(asCidr(record.ip));
+    for (const record of records) if (needsOverflow(record, nowSeconds)) wanted.add(canonicalCidr(record.ip));
     const current = await this.target.list();
     const held = new Set(current);
     const added = [...wanted].filter((cidr) => !held.has(cidr));
@@ -58,8 +57,4 @@ export function needsOverflow(record: IpRecord, nowSeconds: number): boolean {
   return (
     ban !== undefined && !hasEnded(ban, nowSeconds) && ban.state === "pending" && ban.coveredBy === undefined
   );
-}
-
-function asCidr(address: string): string {
-  return address.includes("/") ? cidrText(parseCidr(address)) : hostCidr(address);
 }

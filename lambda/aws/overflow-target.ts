@@ -39,7 +39,8 @@ export abstract class OverflowTargetBase implements OverflowTarget {
   protected abstract change(add: readonly string[], remove: readonly string[]): Promise<OverflowResult>;
 }
 
-function canonicalCidr(cidr: string): string {
+/** The canonical CIDR of an address or block (`203.0.113.9` -> `203.0.113.9/32`), as targets list them. */
+export function canonicalCidr(cidr: string): string {
   return cidrText(parseCidr(cidr));
 }
 
