@@ -148,7 +148,7 @@ async function ban(
   const enforced = invocation.proposes
     ? imposed.record
     : ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record);
-  return announce(runtime, payload, decided, enforced, imposed.record, failures);
+  return announce(runtime, payload, decided, enforced, failures);
 }
 
 /**
@@ -183,7 +183,7 @@ export async function placeBans(
     const { ip } = outcome.proposal.request;
     const recorded = proposed.get(ip) === outcome.proposal ? proposals.recorded.get(ip) : undefined;
     if (recorded !== undefined) {
-      return announce(runtime, payload, outcome.ban, recorded, recorded, outcome.failures);
+      return announce(runtime, payload, outcome.ban, recorded, outcome.failures);
     }
     if (proposals.lost.has(ip) || proposed.get(ip) !== outcome.proposal) {
       return { kind: "reported", failures: outcome.failures };
@@ -192,18 +192,17 @@ export async function placeBans(
   });
 }
 
-/** Logs and notifies a ban recorded as `active` (`recorded`: as first written). */
+/** Logs and notifies a ban as `record` holds it now (entries written, pending or covered). */
 async function announce(
   runtime: Runtime,
   payload: LogsPayload,
   decided: Ban,
-  active: IpRecord,
-  recorded: IpRecord,
+  record: IpRecord,
   failures: number,
 ): Promise<GroupOutcome> {
   const { logger } = runtime;
   const { group, decision } = decided;
-  const ban = active.ban ?? recorded.ban;
+  const ban = record.ban;
   const pending = ban?.pending ?? {};
   const isPending = Object.keys(pending).length > 0;
   logger.info("banned", {
