@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import type { IpRecord, WindowItem } from "../../lambda/aws/store-items";
+import type { IpRecord, WindowBlock, WindowItem } from "../../lambda/aws/store-items";
 import type { JailConfig } from "../../lambda/core/types";
 
 /**
@@ -117,14 +117,14 @@ export async function scanState(
     { client: documents },
     {
       TableName: tableName,
-      FilterExpression: "#kind IN (:window, :ip)",
+      FilterExpression: "#kind IN (:windows, :ip)",
       ExpressionAttributeNames: { "#kind": "kind" },
-      ExpressionAttributeValues: { ":window": "window", ":ip": "ip" },
+      ExpressionAttributeValues: { ":windows": "windows", ":ip": "ip" },
     },
   );
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
-      if (item.kind === "window") windows.push(item as WindowItem);
+      if (item.kind === "windows") windows.push(...Object.values((item as WindowBlock).windows));
       else records.push(item as IpRecord);
     }
   }

@@ -90,9 +90,9 @@ export class CoverService {
     now: number,
     liftEnded: boolean,
     ownClaims: readonly string[] = [],
-    proposals: ProposedBans = new ProposedBans(this.deps.bans, [], now),
+    proposals: ProposedBans = new ProposedBans(this.deps.bans, this.deps.store, [], now),
   ): Promise<CoverReport> {
-    const { config, bans } = this.deps;
+    const { config } = this.deps;
     const aggregation = config.nacl.aggregation;
     const report = {
       created: [] as string[],
@@ -108,10 +108,8 @@ export class CoverService {
     const allocator = this.deps.newAllocator();
     await this.planAndApply(now, liftEnded, ownClaims, proposals, allocator, report);
     // Proposals no plan placed (no NACL known, or their cover did not hold): an entry of their own, if room.
-    for (const ip of proposals.waiting()) {
-      const record = await proposals.record(ip);
-      if (record !== undefined) await bans.enforce(record, allocator, now);
-    }
+    await this.recordAndEnforce(proposals.waiting(), proposals, allocator, now);
+    await proposals.flush();
     return report;
   }
 
@@ -215,7 +213,7 @@ export class CoverService {
       const record = records.get(ban.ip);
       if (record?.ban === undefined || inHeldBlock.has(ban.ip)) continue;
       report.evicted.push(ban.ip);
-      if (proposals.awaits(ban.ip)) {
+      if (proposals.unwritten(ban.ip)) {
         await proposals.record(ban.ip, (proposal) => asPending(proposal, EVICTED, now));
       } else {
         await this.dropEntries(record, EVICTED, now, allocator);
@@ -292,13 +290,17 @@ export class CoverService {
       }
     }
     // 4. Host entries the plan keeps but that lack an entry (pending, or freed above while a cover failed).
-    for (const entry of plan.entries.filter((planned) => !planned.cover)) {
-      const ip = entry.cidr.split("/")[0] ?? entry.cidr;
-      if (proposals.awaits(ip)) {
-        const recorded = await proposals.record(ip);
-        if (recorded !== undefined) await bans.enforce(recorded, allocator, now);
-        continue;
-      }
+    const hosts = plan.entries
+      .filter((planned) => !planned.cover)
+      .map((entry) => entry.cidr.split("/")[0] ?? entry.cidr);
+    await this.recordAndEnforce(
+      hosts.filter((ip) => proposals.unwritten(ip)),
+      proposals,
+      allocator,
+      now,
+    );
+    for (const ip of hosts) {
+      if (proposals.recorded.has(ip) || proposals.lost.has(ip)) continue;
       const record = await store.getRecord(ip);
       const ban = record?.ban;
       if (record === undefined || ban === undefined || ban.coveredBy !== undefined) continue;
@@ -307,6 +309,22 @@ export class CoverService {
       const own = claims.has(record.ip) && ban.state === "enforcing";
       const claimed = own ? record : await bans.claim(record, now, this.deps.claimGraceSeconds);
       if (claimed !== undefined) await bans.enforce(claimed, allocator, now);
+    }
+  }
+
+  /** Records proposals that get entries of their own (one flush for all), then writes their entries. */
+  private async recordAndEnforce(
+    ips: readonly string[],
+    proposals: ProposedBans,
+    allocator: SlotAllocator,
+    now: number,
+  ): Promise<void> {
+    if (ips.length === 0) return;
+    for (const ip of ips) await proposals.record(ip);
+    await proposals.flush();
+    for (const ip of ips) {
+      const recorded = proposals.recorded.get(ip);
+      if (recorded !== undefined) await this.deps.bans.enforce(recorded, allocator, now);
     }
   }
 
@@ -330,7 +348,7 @@ export class CoverService {
   /** Marks a ban as held by `cidr`: its own entries go, it moves to a `COVERED#n` partition. */
   private async hide(record: IpRecord, cidr: string, pass: Pass): Promise<boolean> {
     const { now, allocator, proposals } = pass;
-    if (proposals.awaits(record.ip)) {
+    if (proposals.unwritten(record.ip)) {
       return (await proposals.record(record.ip, (proposal) => asCovered(proposal, cidr, now))) !== undefined;
     }
     const ban = record.ban as ActiveBan;

@@ -1,4 +1,4 @@
-import type { IpFamily } from "../core/ip";
+import { coveringCidr, type IpFamily, ipFamily } from "../core/ip";
 import type { PortRange } from "../core/types";
 import { TABLE_SCHEMA } from "./table-schema";
 
@@ -6,11 +6,14 @@ import { TABLE_SCHEMA } from "./table-schema";
  * The items of cloudjail's single table, as they appear in the DynamoDB console. Every time is stored twice: an
  * epoch number the code compares, and an ISO 8601 text beside it for people. Keys (see docs/runtime.md):
  *
- * | item                  | pk                      | sk           |
- * |-----------------------|-------------------------|--------------|
- * | failure window        | `WINDOW#<jail>#<ip>`    | `WINDOW`     |
- * | IP record (ban+history)| `BAN#<ip>`             | `RECORD`     |
- * | NACL rule-slot lease  | `SLOT#<naclId>`         | `RULE#00042` |
+ * | item                    | pk                               | sk           |
+ * |-------------------------|----------------------------------|--------------|
+ * | failure windows of a block | `WINDOWS#<block>#<shard>`     | `WINDOWS`    |
+ * | IP record (ban+history) | `BAN#<ip>`                       | `RECORD`     |
+ * | NACL rule-slot lease    | `SLOT#<naclId>`                  | `RULE#00042` |
+ *
+ * A block is the address's /24 (IPv4) or /64 (IPv6), split in {@link WINDOW_SHARDS} shards: a batch writes the
+ * windows of a block's addresses in one request, not one each (issue 7).
  *
  * Every item carries `version`: writers compare-and-swap on it, so concurrent invocations never lose an update.
  */
@@ -35,11 +38,8 @@ type ScheduleAttributes = {
  */
 type TtlAttribute = { readonly [name in typeof TABLE_SCHEMA.ttlAttribute]?: number };
 
-/** Failure counting of one IP in one jail. */
-export type WindowItem = ItemKey & WindowFields & TtlAttribute;
-
-interface WindowFields {
-  readonly kind: "window";
+/** Failure counting of one IP in one jail: an entry of its block's {@link WindowBlock}. */
+export interface WindowItem {
   readonly jail: string;
   readonly ip: string;
   /** Failure times (epoch ms) still inside findtime, oldest first, at most maxretry (policy's FailureWindow). */
@@ -47,14 +47,51 @@ interface WindowFields {
   readonly failureTimesIso: readonly string[];
   /** CloudWatch Logs event id -> epoch ms of each failure already counted and still inside findtime: idempotency. */
   readonly counted: Readonly<Record<string, number>>;
-  /** Every failure ever counted for this IP in this jail (while the item lives), banned or not. */
+  /** Every failure ever counted for this IP in this jail (while the entry lives), banned or not. */
   readonly totalFailures: number;
   readonly lastFailureAt: number;
   readonly lastFailureAtIso: string;
   /** The most recent failure lines, newest last, capped in number and length. */
   readonly lines: readonly string[];
+  /** Epoch seconds after which the entry is dropped at the block's next write (its failures left findtime). */
+  readonly expiresAt: number;
+}
+
+/**
+ * A ban decided by the writer of the block and not yet confirmed by the address's record. Whoever writes the mark
+ * (a compare-and-swap on the block) owns the ban: the record is then written without a condition (in batches).
+ * The record confirms the mark once its `windowResetAt` reaches `at`; an unconfirmed mark is honoured for
+ * {@link MARK_GRACE_MS}, resumed by a retry of the invocation that wrote it (`by`), and void after that.
+ */
+export interface BanMark {
+  readonly jail: string;
+  /** Epoch ms of the decision: the `windowResetAt` the ban's record carries. */
+  readonly at: number;
+  readonly atIso: string;
+  /** The invocation that decided it (Lambda's request id, kept across its retries). */
+  readonly by: string;
+}
+
+/** The failure windows of the addresses of one block shard, and their bans in flight. */
+export type WindowBlock = ItemKey & WindowBlockFields & TtlAttribute;
+
+interface WindowBlockFields {
+  readonly kind: "windows";
+  /** The /24 or /64 the addresses share. */
+  readonly block: string;
+  readonly shard: number;
+  /** `<jail>#<ip>` -> that address's window in that jail. */
+  readonly windows: Readonly<Record<string, WindowItem>>;
+  /** Address -> its ban decided but not yet confirmed by its record. */
+  readonly marks: Readonly<Record<string, BanMark>>;
   readonly version: number;
 }
+
+/** How long an unconfirmed ban mark is honoured: well past the responder's timeout (1 minute). */
+export const MARK_GRACE_MS = 5 * 60_000;
+
+/** Shards of a block: a busy /24 spreads over this many items, each well under DynamoDB's 400 KB. */
+export const WINDOW_SHARDS = 4;
 
 /** Where a ban stands: `enforcing` between its record and its NACL entries, `pending` when a NACL had no room. */
 export type BanState = "enforcing" | "enforced" | "pending";
@@ -167,8 +204,20 @@ function itemKey(partition: string, sort: string): ItemKey {
   return { [TABLE_SCHEMA.partitionKey]: partition, [TABLE_SCHEMA.sortKey]: sort } as ItemKey;
 }
 
-export function windowKey(jail: string, ip: string): ItemKey {
-  return itemKey(`WINDOW#${jail}#${ip}`, "WINDOW");
+/** The block shard holding the windows of `ip`: its /24 or /64, and a stable hash of the address. */
+export function windowBlockOf(ip: string): { block: string; shard: number } {
+  const block = coveringCidr(ip, ipFamily(ip) === "ipv4" ? 24 : 64);
+  return { block, shard: addressHash(ip) % WINDOW_SHARDS };
+}
+
+export function windowBlockKey(ip: string): ItemKey {
+  const { block, shard } = windowBlockOf(ip);
+  return itemKey(`WINDOWS#${block}#${shard}`, "WINDOWS");
+}
+
+/** The key of an address's window inside its block's `windows`. */
+export function windowEntryKey(jail: string, ip: string): string {
+  return `${jail}#${ip}`;
 }
 
 export function recordKey(ip: string): ItemKey {
@@ -185,9 +234,13 @@ export function leaseKey(naclId: string, ruleNumber: number): ItemKey {
 
 /** The index partition of a timed ban of `ip`: a stable hash of the address over {@link BAN_SHARDS}. */
 export function banShardOf(ip: string): string {
+  return `ACTIVE#${addressHash(ip) % BAN_SHARDS}`;
+}
+
+function addressHash(ip: string): number {
   let hash = 0;
   for (let index = 0; index < ip.length; index++) hash = (hash * 31 + ip.charCodeAt(index)) >>> 0;
-  return `ACTIVE#${hash % BAN_SHARDS}`;
+  return hash;
 }
 
 /** The index partition of a ban held by a covering entry (lifted by the cover service, not the unbanner). */

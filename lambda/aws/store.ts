@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -12,8 +13,10 @@ import {
   type IpRecord,
   type ItemKey,
   recordKey,
+  type WindowBlock,
   type WindowItem,
-  windowKey,
+  windowBlockKey,
+  windowEntryKey,
 } from "./store-items";
 import { TABLE_SCHEMA } from "./table-schema";
 
@@ -29,6 +32,7 @@ export class ContentionError extends Error {
 }
 
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
 const MAX_SWAP_ATTEMPTS = 12;
 const MAX_BACKOFF_MS = 1_000;
 const MAX_UNPROCESSED_ROUNDS = 8;
@@ -36,7 +40,9 @@ const MAX_UNPROCESSED_ROUNDS = 8;
 /**
  * cloudjail's DynamoDB table: failure windows and IP records (ban + history), see store-items.ts. Every write is
  * a conditional PutItem on the item's `version` (compare-and-swap), so concurrent invocations never overwrite each
- * other: a loser re-reads and re-applies its change. Reads for a batch are grouped into BatchGetItem requests.
+ * other: a loser re-reads and re-applies its change. The one exception is {@link putNewRecords}: records of bans
+ * whose block's compare-and-swap already made the writer their only owner. Reads for a batch are grouped into
+ * BatchGetItem requests.
  */
 export class CloudjailStore {
   constructor(
@@ -46,22 +52,19 @@ export class CloudjailStore {
   ) {}
 
   /**
-   * Reads the windows of `(jail, ip)` pairs and the records of their addresses, 100 keys per request, retrying
-   * unprocessed keys. Eventually consistent: a stale read only costs a retried conditional write.
+   * Reads the window blocks of `ips` and their records, 100 keys per request, retrying unprocessed keys.
+   * Eventually consistent: a stale read only costs a retried conditional write.
    */
   async readBatch(
-    windows: readonly { jail: string; ip: string }[],
     ips: readonly string[],
-  ): Promise<{ windows: Map<string, WindowItem>; records: Map<string, IpRecord> }> {
-    const items = await this.getMany([
-      ...windows.map(({ jail, ip }) => windowKey(jail, ip)),
-      ...ips.map((ip) => recordKey(ip)),
-    ]);
-    const result = { windows: new Map<string, WindowItem>(), records: new Map<string, IpRecord>() };
+  ): Promise<{ blocks: Map<string, WindowBlock>; records: Map<string, IpRecord> }> {
+    const blockKeys = new Map(ips.map((ip) => windowBlockKey(ip)).map((key) => [keyText(key), key]));
+    const items = await this.getMany([...blockKeys.values(), ...ips.map((ip) => recordKey(ip))]);
+    const result = { blocks: new Map<string, WindowBlock>(), records: new Map<string, IpRecord>() };
     for (const item of items) {
-      if (item.kind === "window") {
-        const window = item as unknown as WindowItem;
-        result.windows.set(windowId(window.jail, window.ip), window);
+      if (item.kind === "windows") {
+        const block = item as unknown as WindowBlock;
+        result.blocks.set(keyText(block), block);
       } else if (item.kind === "ip") {
         const record = item as unknown as IpRecord;
         result.records.set(record.ip, record);
@@ -70,9 +73,14 @@ export class CloudjailStore {
     return result;
   }
 
-  /** Strongly consistent read of one window. */
-  getWindow(jail: string, ip: string): Promise<WindowItem | undefined> {
-    return this.get<WindowItem>(windowKey(jail, ip));
+  /** Strongly consistent read of the window block holding `ip`. */
+  getWindowBlock(ip: string): Promise<WindowBlock | undefined> {
+    return this.get<WindowBlock>(windowBlockKey(ip));
+  }
+
+  /** Strongly consistent read of one window (inside its block). */
+  async getWindow(jail: string, ip: string): Promise<WindowItem | undefined> {
+    return (await this.getWindowBlock(ip))?.windows[windowEntryKey(jail, ip)];
   }
 
   /** Strongly consistent read of one IP record. */
@@ -85,7 +93,7 @@ export class CloudjailStore {
    * `expected` undefined, if there is none). Returns the item written, or undefined when another writer got
    * there first.
    */
-  async swap<T extends WindowItem | IpRecord>(
+  async swap<T extends WindowBlock | IpRecord>(
     item: Omit<T, "version">,
     expected: number | undefined,
   ): Promise<T | undefined> {
@@ -125,14 +133,29 @@ export class CloudjailStore {
     return this.modify(recordKey(ip), () => this.getRecord(ip), mutate, known);
   }
 
-  /** Read-modify-write of a window, like {@link modifyRecord}. */
-  async modifyWindow(
-    jail: string,
-    ip: string,
-    mutate: Mutation<WindowItem>,
-    known?: WindowItem | null,
-  ): Promise<WindowItem | undefined> {
-    return this.modify(windowKey(jail, ip), () => this.getWindow(jail, ip), mutate, known);
+  /**
+   * Writes the first records of addresses, 25 per BatchWriteItem, without a condition: only for bans whose
+   * block mark (a compare-and-swap) made this writer their one owner, and for addresses that had no record when
+   * the batch read them. Unprocessed items are retried; a failure throws (the batch is retried, and the retry,
+   * which owns the marks, writes them again).
+   */
+  async putNewRecords(records: readonly Omit<IpRecord, "version">[]): Promise<IpRecord[]> {
+    const written = records.map((record) => ({ ...record, version: 1 }) as IpRecord);
+    for (let start = 0; start < written.length; start += BATCH_WRITE_LIMIT) {
+      let pending: { PutRequest: { Item: Record<string, unknown> } }[] = written
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((item) => ({ PutRequest: { Item: item as unknown as Record<string, unknown> } }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_UNPROCESSED_ROUNDS)
+          throw new Error(`BatchWriteItem left ${pending.length} records unwritten`);
+        if (round > 0) await this.sleep(Math.random() * 25 * 2 ** round);
+        const result = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    }
+    return written;
   }
 
   /** Active timed bans whose end (epoch seconds) is at or before `endsBy`, every shard, page by page. */
@@ -183,7 +206,7 @@ export class CloudjailStore {
     } while (startKey !== undefined);
   }
 
-  private async modify<T extends WindowItem | IpRecord>(
+  private async modify<T extends WindowBlock | IpRecord>(
     key: ItemKey,
     read: () => Promise<T | undefined>,
     mutate: Mutation<T>,
@@ -238,9 +261,9 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** The map key `readBatch` uses for a window. */
-export function windowId(jail: string, ip: string): string {
-  return `${jail}\u0000${ip}`;
+/** The map key `readBatch` uses for a window block: its partition and sort key. */
+export function blockId(key: ItemKey): string {
+  return keyText(key);
 }
 
 /** True for DynamoDB's "the condition of this write did not hold". */

@@ -3,7 +3,7 @@
  * Changing a name here changes both sides together.
  */
 export const TABLE_SCHEMA = {
-  /** Partition key (S), e.g. `WINDOW#sshd#203.0.113.9`, `BAN#203.0.113.9`, `SLOT#acl-0abc`. */
+  /** Partition key (S), e.g. `WINDOWS#203.0.113.0/24#2`, `BAN#203.0.113.9`, `SLOT#acl-0abc`. */
   partitionKey: "pk",
   /** Sort key (S). */
   sortKey: "sk",

@@ -106,11 +106,19 @@ export async function respondAndAggregate(
   runtime: Runtime,
   event: unknown,
   now: number,
+  invocationId?: string,
 ): Promise<ResponderSummary> {
-  if (runtime.config.nacl.aggregation === undefined) return respond(runtime, event, now);
-  return respond(runtime, event, now, async (claims, proposals) => {
-    await aggregate(runtime, now, false, claims, proposals);
-  });
+  if (runtime.config.nacl.aggregation === undefined)
+    return respond(runtime, event, now, undefined, invocationId);
+  return respond(
+    runtime,
+    event,
+    now,
+    async (claims, proposals) => {
+      await aggregate(runtime, now, false, claims, proposals);
+    },
+    invocationId,
+  );
 }
 
 /** The unbanner with aggregation: lifts, reconciles, then lifts ended covered bans and consolidates the covers. */
@@ -132,9 +140,14 @@ async function enforceOneByOne(
   now: number,
 ): Promise<void> {
   const allocator = runtime.newAllocator();
+  try {
+    await proposals?.flush();
+  } catch (error) {
+    runtime.logger.error("bans not recorded; the batch will be retried", { error: String(error) });
+  }
   for (const ip of proposals?.waiting() ?? []) {
     try {
-      const record = await proposals?.record(ip);
+      const record = await proposals?.recordNow(ip);
       if (record !== undefined) await runtime.bans.enforce(record, allocator, now);
     } catch (error) {
       runtime.logger.error("ban not recorded; the batch will be retried", { ip, error: String(error) });

@@ -1,16 +1,10 @@
-import { hasEnded } from "../aws/ban-service";
 import type { NaclResolution } from "../aws/nacl-resolver";
 import { type ProposedBan, ProposedBans } from "../aws/proposed-bans";
 import type { SlotAllocator } from "../aws/slot-allocator";
-import { type IpRecord, isoOfMs, type WindowItem, windowKey } from "../aws/store-items";
-import {
-  type BanDecision,
-  type CountResult,
-  countFailures,
-  decideBan,
-  type FailureGroup,
-  type WindowState,
-} from "../core/batch";
+import { blockId } from "../aws/store";
+import { type IpRecord, type WindowBlock, windowBlockKey } from "../aws/store-items";
+import { type BlockVerdict, planBlock } from "../aws/window-blocks";
+import { type BanDecision, type CountResult, decideBan, type FailureGroup } from "../core/batch";
 import { denyPortRange } from "../core/nacl-plan";
 import type { LogsPayload } from "./decode";
 import { mapSettled } from "./map-settled";
@@ -21,7 +15,7 @@ import type { Runtime } from "./runtime";
  * or ban, or, with aggregation, propose the ban so that the consolidation records it in one write.
  */
 
-/** Per-IP work running at once in one invocation. */
+/** Window blocks (or bans) worked on at once in one invocation. */
 export const GROUP_CONCURRENCY = 16;
 const MAX_GROUP_ROUNDS = 8;
 
@@ -38,6 +32,8 @@ export interface Invocation {
   readonly targets: () => Promise<NaclResolution>;
   /** Bans of addresses without a record of a ban are proposed to the placer, not recorded one by one. */
   readonly proposes: boolean;
+  /** Lambda's request id (the same for its retries): the owner of the ban marks this invocation writes. */
+  readonly id: string;
 }
 
 export type GroupOutcome =
@@ -60,38 +56,54 @@ interface Ban {
   readonly basis: NaclResolution["basis"];
 }
 
-/** Counts or bans one IP of one jail, re-reading and trying again when a concurrent writer got there first. */
-export async function handleGroup(
+/**
+ * Counts the groups of one window block (all their addresses share it) and marks the bans they reach, with one
+ * compare-and-swap of the block, re-reading it and the addresses' records when a concurrent writer got there
+ * first. Returns a verdict per group, as written; {@link settle} then records the bans. `records` holds the
+ * addresses' records as the batch read them.
+ */
+export async function handleBlock(
+  runtime: Runtime,
+  invocation: Invocation,
+  groups: readonly FailureGroup[],
+  known: WindowBlock | undefined,
+  records: ReadonlyMap<string, IpRecord>,
+  now: number,
+): Promise<readonly BlockVerdict[]> {
+  const { store } = runtime;
+  const ip = (groups[0] as FailureGroup).ip;
+  const key = windowBlockKey(ip);
+  let block = known;
+  let current = records;
+  for (let round = 0; round < MAX_GROUP_ROUNDS; round++) {
+    const plan = planBlock(key, block, groups, current, now, invocation.id);
+    if (plan.item === undefined || (await store.swap<WindowBlock>(plan.item, block?.version))) {
+      return plan.verdicts;
+    }
+    const ips = [...new Set(groups.map((group) => group.ip))];
+    const reread = await Promise.all([store.getWindowBlock(ip), ...ips.map((each) => store.getRecord(each))]);
+    block = reread[0] as WindowBlock | undefined;
+    current = new Map(
+      ips.flatMap((each, index) => {
+        const record = reread[index + 1] as IpRecord | undefined;
+        return record === undefined ? [] : [[each, record] as const];
+      }),
+    );
+  }
+  throw new Error(`window block ${blockId(key)} kept changing under ${MAX_GROUP_ROUNDS} writes`);
+}
+
+/** The outcome of a group's verdict: a ban marked for it is recorded (or proposed, with aggregation) here. */
+export function settle(
   runtime: Runtime,
   invocation: Invocation,
   payload: LogsPayload,
   group: FailureGroup,
-  knownWindow: WindowItem | undefined,
-  knownRecord: IpRecord | undefined,
+  verdict: BlockVerdict,
   now: number,
-): Promise<GroupOutcome> {
-  const { store } = runtime;
-  const nowSeconds = Math.floor(now / 1000);
-  let window = knownWindow;
-  let record = knownRecord;
-  for (let round = 0; round < MAX_GROUP_ROUNDS; round++) {
-    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) {
-      return { kind: "reported", failures: group.failures.length };
-    }
-    const count = countFailures(window && windowState(window), group, now, record?.windowResetAt);
-    if (count.fresh.length === 0) return { kind: "duplicate" };
-    if (count.reached) return ban(runtime, invocation, payload, group, count, record, now);
-    if (await store.swap<WindowItem>(windowItem(group, count.state, now), window?.version)) {
-      return { kind: "counted", failures: count.fresh.length };
-    }
-    [window, record] = await Promise.all([
-      store.getWindow(group.jail.name, group.ip),
-      store.getRecord(group.ip),
-    ]);
-  }
-  throw new Error(
-    `window of ${group.ip} in ${group.jail.name} kept changing under ${MAX_GROUP_ROUNDS} writes`,
-  );
+): Promise<GroupOutcome> | GroupOutcome {
+  if (verdict.kind !== "ban") return verdict;
+  return ban(runtime, invocation, payload, group, verdict.count, verdict.record, now);
 }
 
 async function ban(
@@ -174,7 +186,7 @@ export async function placeBans(
     if (result.value.kind === "proposed" && !proposed.has(ip)) proposed.set(ip, result.value.proposal);
   });
   if (claims.length + proposed.size === 0) return phase;
-  const proposals = new ProposedBans(runtime.bans, [...proposed.values()], now);
+  const proposals = new ProposedBans(runtime.bans, runtime.store, [...proposed.values()], now);
   await place(claims, proposals);
   return mapSettled(phase, GROUP_CONCURRENCY, async (result) => {
     if (result.status === "rejected") throw result.reason;
@@ -234,26 +246,4 @@ async function announce(
     instanceId: payload.logStream,
   });
   return { kind: "banned", failures, pending: isPending };
-}
-
-function windowState(item: WindowItem): WindowState {
-  return item;
-}
-
-function windowItem(group: FailureGroup, state: WindowState, now: number): Omit<WindowItem, "version"> {
-  return {
-    ...windowKey(group.jail.name, group.ip),
-    kind: "window",
-    jail: group.jail.name,
-    ip: group.ip,
-    failureTimes: state.failureTimes,
-    failureTimesIso: state.failureTimes.map(isoOfMs),
-    counted: state.counted,
-    totalFailures: state.totalFailures,
-    lastFailureAt: state.lastFailureAt,
-    lastFailureAtIso: isoOfMs(state.lastFailureAt),
-    lines: state.lines,
-    // Purged a day after its last failure left findtime (or now, for lines stamped in the past).
-    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime + 86_400,
-  };
 }

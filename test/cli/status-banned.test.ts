@@ -3,8 +3,9 @@ import { registerBan } from "../../bin/cli/ban";
 import { registerBanned } from "../../bin/cli/banned";
 import { registerStatus } from "../../bin/cli/status";
 import { CloudjailStore, createDocumentClient } from "../../lambda/aws/store";
-import { isoOfMs, type WindowItem, windowKey } from "../../lambda/aws/store-items";
+import type { WindowBlock } from "../../lambda/aws/store-items";
 import type { CloudjailConfig } from "../../lambda/core/types";
+import { blocksOf, windowOf } from "../support/window-blocks";
 import { type OperatorWorld, runCommand, startOperatorWorld } from "./support/operator-harness";
 import { repoConfig } from "./support/stack-config";
 
@@ -45,23 +46,14 @@ const run = (args: string[], at = now) =>
 /** A failure window as the responder stores it: `times` minutes before now. */
 async function failures(ip: string, minutesAgo: number[], total = minutesAgo.length): Promise<void> {
   const times = minutesAgo.map((ago) => now - ago * minute).sort((a, b) => a - b);
-  const item: Omit<WindowItem, "version"> = {
-    ...windowKey("sshd", ip),
-    kind: "window",
-    jail: "sshd",
-    ip,
-    failureTimes: times,
-    failureTimesIso: times.map(isoOfMs),
-    counted: {},
-    totalFailures: total,
-    lastFailureAt: times[times.length - 1] ?? now,
-    lastFailureAtIso: isoOfMs(times[times.length - 1] ?? now),
-    lines: [],
-  };
-  await new CloudjailStore(createDocumentClient(world.db.client), tableName).swap<WindowItem>(
-    item,
-    undefined,
-  );
+  const store = new CloudjailStore(createDocumentClient(world.db.client), tableName);
+  // Two of the addresses share a /24: the second joins the first's block when they share its shard.
+  const existing = await store.getWindowBlock(ip);
+  const window = windowOf(ip, times, { total });
+  const [block] = blocksOf([...Object.values(existing?.windows ?? {}), window]);
+  expect(
+    await store.swap<WindowBlock>(block as Omit<WindowBlock, "version">, existing?.version),
+  ).toBeDefined();
 }
 
 /** Two addresses failing inside findtime (5 min), one whose failures are older, two banned. */

@@ -70,13 +70,51 @@ describe("a crash between the NACL write and the DynamoDB write", () => {
     world = await createWorld(db);
     const { runtime, dynamodb } = world.runtime();
     crashOnWrite(dynamodb, "BAN#", () => true);
-    // Dies on the first record write: nothing recorded at all, so the retry must ban.
+    // Dies on the first record write, after the window block marked the ban: no record at all.
     const batch = logsEvent(attackLines([ATTACKER], 5), { logStream: world.instanceId });
-    await expect(respond(runtime, batch, T0)).rejects.toThrow(/simulated crash/);
+    await expect(respond(runtime, batch, T0, undefined, "request-1")).rejects.toThrow(/simulated crash/);
     expect(await runtime.store.getRecord(ATTACKER)).toBeUndefined();
+    expect((await runtime.store.getWindowBlock(ATTACKER))?.marks[ATTACKER]).toMatchObject({
+      by: "request-1",
+    });
+    // Lambda's retry keeps the request id: it owns the mark and records the ban its first attempt decided.
     const { runtime: retry } = world.runtime();
-    expect((await respond(retry, batch, T0 + 1000)).bans).toEqual([ATTACKER]);
+    expect((await respond(retry, batch, T0 + 60_000, undefined, "request-1")).bans).toEqual([ATTACKER]);
     await expectTableAndNaclsAgree(world, retry, [ATTACKER]);
+    // The record confirms the mark: the next write of the block drops it.
+    expect((await retry.store.getRecord(ATTACKER))?.windowResetAt).toBe(T0 + 60_000);
+  });
+
+  it("never bans twice while another invocation's ban is in flight, and decides again once its mark is void", async () => {
+    world = await createWorld(db);
+    const { runtime, dynamodb } = world.runtime();
+    crashOnWrite(dynamodb, "BAN#", () => true);
+    const batch = logsEvent(attackLines([ATTACKER], 5), { logStream: world.instanceId });
+    await expect(respond(runtime, batch, T0, undefined, "request-1")).rejects.toThrow(/simulated crash/);
+    // Another delivery of the same lines, by another invocation, while the first may still be recording: reported.
+    const { runtime: other } = world.runtime();
+    expect(await respond(other, batch, T0 + 10_000, undefined, "request-2")).toMatchObject({
+      bans: [],
+      reported: 5,
+    });
+    const later = logsEvent(attackLines([ATTACKER], 1, T0 + 20_000), {
+      logStream: world.instanceId,
+      batch: 2,
+    });
+    expect(await respond(other, later, T0 + 20_000, undefined, "request-3")).toMatchObject({
+      bans: [],
+      reported: 1,
+    });
+    expect(await other.store.getRecord(ATTACKER)).toBeUndefined();
+    // Its writer never came back (its retries failed too): past the grace period the mark is void, and the
+    // address's failures inside findtime ban it.
+    const again = logsEvent(attackLines([ATTACKER], 1, T0 + 6 * 60_000), {
+      logStream: world.instanceId,
+      batch: 3,
+    });
+    expect((await respond(other, again, T0 + 6 * 60_000, undefined, "request-4")).bans).toEqual([ATTACKER]);
+    await expectTableAndNaclsAgree(world, other, [ATTACKER]);
+    expect((await other.store.getWindowBlock(ATTACKER))?.marks[ATTACKER]).toMatchObject({ by: "request-4" });
   });
 
   it("finishes a ban whose writer died between the ban record and the first lease, once the grace period passed", async () => {

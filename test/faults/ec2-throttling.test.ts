@@ -62,11 +62,16 @@ describe("EC2 throttling (RequestLimitExceeded)", () => {
     world.model.throttleNext(1_000, ["DescribeNetworkAcls"]);
     const batch = logsEvent(attackLines(ATTACKERS, 5), { logStream: world.instanceId });
     const { runtime, recorder } = world.runtime();
-    await expect(respond(runtime, batch, T0)).rejects.toThrow(/RequestLimitExceeded|limit/i);
+    await expect(respond(runtime, batch, T0, undefined, "request-1")).rejects.toThrow(
+      /RequestLimitExceeded|limit/i,
+    );
     expect(recorder.logs.filter((log) => log.level === "error").length).toBeGreaterThan(0);
     world.model.throttleNext(0);
     const { runtime: retry } = world.runtime();
-    expect([...(await respond(retry, batch, T0 + 5_000)).bans].sort()).toEqual(ATTACKERS);
+    // Lambda's retry (same request id) records the bans its first attempt marked.
+    expect([...(await respond(retry, batch, T0 + 60_000, undefined, "request-1")).bans].sort()).toEqual(
+      ATTACKERS,
+    );
     await expectTableAndNaclsAgree(world, retry, ATTACKERS);
   });
 });

@@ -57,6 +57,7 @@ describe("the Lambda entry files", () => {
       const now = Date.now();
       const summary = await handler(
         logsEvent(attackLines(["203.0.113.9"], 5, now), { logStream: "i-0abc", at: now }),
+        { awsRequestId: "request-1" },
       );
       expect(summary.bans).toEqual(["203.0.113.9"]);
       const { handler: unbanner } = await import("../../lambda/handlers/unbanner");

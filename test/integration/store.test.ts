@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SlotLeases } from "../../lambda/aws/slot-leases";
-import { CloudjailStore, createDocumentClient, windowId } from "../../lambda/aws/store";
+import { blockId, CloudjailStore, createDocumentClient } from "../../lambda/aws/store";
 import {
   banShardOf,
   type IpRecord,
@@ -9,10 +9,11 @@ import {
   PERMANENT_BAN_ENDS_AT,
   PERMANENT_SHARD,
   recordKey,
-  type WindowItem,
-  windowKey,
+  type WindowBlock,
+  windowBlockKey,
 } from "../../lambda/aws/store-items";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { blocksOf, windowOf } from "../support/window-blocks";
 
 let db: LocalDynamo;
 let documents: DynamoDBDocumentClient;
@@ -32,20 +33,9 @@ beforeEach(async () => {
   leases = new SlotLeases(documents, table);
 });
 
-function window(ip: string, failures: number): Omit<WindowItem, "version"> {
-  return {
-    ...windowKey("sshd", ip),
-    kind: "window",
-    jail: "sshd",
-    ip,
-    failureTimes: Array.from({ length: failures }, (_, index) => 1_000 + index),
-    failureTimesIso: [],
-    counted: {},
-    totalFailures: failures,
-    lastFailureAt: 1_000,
-    lastFailureAtIso: "1970-01-01T00:00:01.000Z",
-    lines: [],
-  };
+function window(ip: string, failures: number): Omit<WindowBlock, "version"> {
+  const times = Array.from({ length: failures }, (_, index) => 1_000 + index);
+  return blocksOf([windowOf(ip, times)])[0] as Omit<WindowBlock, "version">;
 }
 
 function bannedRecord(ip: string, endsAt: number | null): Omit<IpRecord, "version"> {
@@ -86,11 +76,11 @@ function bannedRecord(ip: string, endsAt: number | null): Omit<IpRecord, "versio
 
 describe("the store's compare-and-swap writes", () => {
   it("creates an item only when none exists, then only from the version it read", async () => {
-    const first = await store.swap<WindowItem>(window("203.0.113.9", 1), undefined);
+    const first = await store.swap<WindowBlock>(window("203.0.113.9", 1), undefined);
     expect(first?.version).toBe(1);
-    expect(await store.swap<WindowItem>(window("203.0.113.9", 9), undefined)).toBeUndefined();
-    expect((await store.swap<WindowItem>(window("203.0.113.9", 2), 1))?.version).toBe(2);
-    expect(await store.swap<WindowItem>(window("203.0.113.9", 3), 1)).toBeUndefined();
+    expect(await store.swap<WindowBlock>(window("203.0.113.9", 9), undefined)).toBeUndefined();
+    expect((await store.swap<WindowBlock>(window("203.0.113.9", 2), 1))?.version).toBe(2);
+    expect(await store.swap<WindowBlock>(window("203.0.113.9", 3), 1)).toBeUndefined();
     expect((await store.getWindow("sshd", "203.0.113.9"))?.failureTimes).toHaveLength(2);
   });
 
@@ -111,24 +101,52 @@ describe("the store's compare-and-swap writes", () => {
   });
 
   it("writes nothing when the mutation returns nothing", async () => {
-    expect(await store.modifyWindow("sshd", "192.0.2.1", () => undefined)).toBeUndefined();
-    expect(await store.getWindow("sshd", "192.0.2.1")).toBeUndefined();
+    expect(await store.modifyRecord("192.0.2.1", () => undefined)).toBeUndefined();
+    expect(await store.getRecord("192.0.2.1")).toBeUndefined();
   });
 });
 
 describe("reading a batch's windows and records", () => {
-  it("reads 150 windows and 150 records through 100-key requests", async () => {
-    const ips = Array.from({ length: 150 }, (_, index) => `10.0.${index >> 8}.${index & 255}`);
-    await Promise.all(ips.map((ip) => store.swap<WindowItem>(window(ip, 2), undefined)));
+  it("reads the window blocks and records of 300 addresses through 100-key requests", async () => {
+    const ips = Array.from({ length: 300 }, (_, index) => `10.0.${index >> 8}.${index & 255}`);
+    const blocks = blocksOf(ips.map((ip) => windowOf(ip, [1_000, 2_000])));
+    // Two /24s, four shards each: eight items hold the 300 windows.
+    expect(blocks).toHaveLength(8);
+    await Promise.all(blocks.map((block) => store.swap<WindowBlock>(block, undefined)));
     await Promise.all(ips.slice(0, 10).map((ip) => store.swap<IpRecord>(bannedRecord(ip, 500), undefined)));
-    const read = await store.readBatch(
-      ips.map((ip) => ({ jail: "sshd", ip })),
-      ips,
-    );
-    expect(read.windows.size).toBe(150);
-    expect(read.windows.get(windowId("sshd", "10.0.0.149"))?.failureTimes).toHaveLength(2);
+    const read = await store.readBatch(ips);
+    expect(read.blocks.size).toBe(8);
+    const block = read.blocks.get(blockId(windowBlockKey("10.0.1.43")));
+    expect(block?.windows["sshd#10.0.1.43"]?.failureTimes).toEqual([1_000, 2_000]);
     expect(read.records.size).toBe(10);
     expect(read.records.get("10.0.0.3")?.ban?.jail).toBe("sshd");
+    expect((await store.getWindow("sshd", "10.0.0.149"))?.totalFailures).toBe(2);
+  });
+});
+
+describe("writing the first records of a batch's bans", () => {
+  it("writes 60 records, 25 per request, each at version 1", async () => {
+    const ips = Array.from({ length: 60 }, (_, index) => `192.0.2.${index}`);
+    const sent: number[] = [];
+    const counting = new CloudjailStore(
+      {
+        send: (command: { input: { RequestItems?: Record<string, unknown[]> } }) => {
+          sent.push(Object.values(command.input.RequestItems ?? {})[0]?.length ?? 0);
+          return documents.send(command as never);
+        },
+      } as unknown as DynamoDBDocumentClient,
+      store.tableName,
+    );
+    const written = await counting.putNewRecords(ips.map((ip) => bannedRecord(ip, 900)));
+    expect(sent).toEqual([25, 25, 10]);
+    expect(written.every((record) => record.version === 1)).toBe(true);
+    const stored = await store.getRecord("192.0.2.59");
+    expect(stored?.version).toBe(1);
+    expect(stored?.ban?.endsAt).toBe(900);
+    // The next writer swaps from that version like from any other.
+    expect(
+      await store.modifyRecord("192.0.2.59", (current) => current && { ...current, banCount: 2 }, stored),
+    ).toMatchObject({ version: 2, banCount: 2 });
   });
 });
 

@@ -1,0 +1,181 @@
+import { type CountResult, countFailures, type FailureGroup, type WindowState } from "../core/batch";
+import { hasEnded } from "./ban-service";
+import {
+  type BanMark,
+  type IpRecord,
+  type ItemKey,
+  isoOfMs,
+  MARK_GRACE_MS,
+  type WindowBlock,
+  type WindowItem,
+  windowBlockOf,
+  windowEntryKey,
+} from "./store-items";
+
+/*
+ * How one batch changes one window block (store-items.ts): the failures of the block's addresses are counted into
+ * their windows, and the bans they reach are marked, all in the one item that the responder then writes with one
+ * compare-and-swap. The mark is what makes a ban this writer's alone; its record follows (respond-groups.ts).
+ */
+
+/** What the batch does for one (jail, IP) group of the block. */
+export type BlockVerdict =
+  | { readonly kind: "duplicate" }
+  | { readonly kind: "counted"; readonly failures: number }
+  | { readonly kind: "reported"; readonly failures: number }
+  /** Ban: the block's write marks it; `resumed` when a retry of the invocation that marked it records it now. */
+  | {
+      readonly kind: "ban";
+      readonly count: CountResult;
+      readonly record: IpRecord | undefined;
+      readonly resumed: boolean;
+    };
+
+/** The block as the batch leaves it (undefined: nothing changed, nothing to write) and a verdict per group. */
+export interface BlockPlan {
+  readonly item: Omit<WindowBlock, "version"> | undefined;
+  readonly verdicts: readonly BlockVerdict[];
+}
+
+/** Characters (JSON) a block may hold: DynamoDB's item limit is 400 KB; its write costs 1 unit per KB. */
+export const BLOCK_BUDGET = 128 * 1024;
+
+/**
+ * Marks older than this are dropped at the block's next write: a retry of the invocation that wrote one comes
+ * within Lambda's longest event age (6 hours).
+ */
+const MARK_KEPT_MS = 7 * 3600_000;
+
+/**
+ * Counts `groups` (all of one block) into `current` at time `now` for invocation `by`. `records` holds the records
+ * of the groups' addresses as read. An address under an unexpired ban, or whose ban another invocation marked
+ * less than {@link MARK_GRACE_MS} ago without its record confirming it yet, is reported, not counted.
+ */
+export function planBlock(
+  key: ItemKey,
+  current: WindowBlock | undefined,
+  groups: readonly FailureGroup[],
+  records: ReadonlyMap<string, IpRecord>,
+  now: number,
+  by: string,
+): BlockPlan {
+  const windows: Record<string, WindowItem> = { ...current?.windows };
+  const marks: Record<string, BanMark> = { ...current?.marks };
+  const nowSeconds = Math.floor(now / 1000);
+  const banned = new Set<string>();
+  let changed = false;
+  const verdicts = groups.map((group): BlockVerdict => {
+    const reported = { kind: "reported", failures: group.failures.length } as const;
+    const record = records.get(group.ip);
+    // Two jails of one batch reaching maxretry for one address: the first bans it.
+    if (banned.has(group.ip)) return reported;
+    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) return reported;
+    const mark = marks[group.ip];
+    const status = mark === undefined ? "none" : markStatus(mark, record, now, by);
+    if (status === "in flight") return reported;
+    if (status === "confirmed" || status === "void") {
+      delete marks[group.ip];
+      changed = true;
+    }
+    const entryKey = windowEntryKey(group.jail.name, group.ip);
+    const count = countFailures(windows[entryKey], group, now, record?.windowResetAt);
+    if (count.fresh.length > 0) {
+      windows[entryKey] = windowEntry(group, count.state, now);
+      changed = true;
+    }
+    const resumed = status === "ours";
+    if (resumed || count.reached) {
+      if (!resumed) {
+        marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by };
+        changed = true;
+      }
+      banned.add(group.ip);
+      return { kind: "ban", count, record, resumed };
+    }
+    return count.fresh.length === 0
+      ? { kind: "duplicate" }
+      : { kind: "counted", failures: count.fresh.length };
+  });
+  if (!changed) return { item: undefined, verdicts };
+  const { block, shard } = windowBlockOf(groups[0]?.ip ?? "");
+  return { item: blockItem(key, block, shard, windows, marks, groups, now), verdicts };
+}
+
+type MarkStatus = "none" | "confirmed" | "ours" | "in flight" | "void";
+
+function markStatus(mark: BanMark, record: IpRecord | undefined, now: number, by: string): MarkStatus {
+  if ((record?.windowResetAt ?? Number.NEGATIVE_INFINITY) >= mark.at) return "confirmed";
+  if (mark.by === by) return "ours";
+  return now - mark.at < MARK_GRACE_MS ? "in flight" : "void";
+}
+
+/**
+ * The block item: expired windows and stale marks dropped, and, past {@link BLOCK_BUDGET}, the windows whose last
+ * failure is oldest (never one this batch touched while another remains), then marks past their grace period,
+ * oldest first (only a retry hours late would have resumed one).
+ */
+function blockItem(
+  key: ItemKey,
+  block: string,
+  shard: number,
+  windows: Record<string, WindowItem>,
+  marks: Record<string, BanMark>,
+  groups: readonly FailureGroup[],
+  now: number,
+): Omit<WindowBlock, "version"> {
+  const nowSeconds = Math.floor(now / 1000);
+  for (const [entryKey, window] of Object.entries(windows)) {
+    if (window.expiresAt < nowSeconds) delete windows[entryKey];
+  }
+  for (const [ip, mark] of Object.entries(marks)) if (now - mark.at > MARK_KEPT_MS) delete marks[ip];
+  const touched = new Set(groups.map((group) => windowEntryKey(group.jail.name, group.ip)));
+  let size = JSON.stringify(windows).length + JSON.stringify(marks).length;
+  if (size > BLOCK_BUDGET) {
+    const byAge = Object.entries(windows).sort(
+      ([keyA, a], [keyB, b]) =>
+        Number(touched.has(keyA)) - Number(touched.has(keyB)) || a.lastFailureAt - b.lastFailureAt,
+    );
+    for (const [entryKey, window] of byAge) {
+      if (size <= BLOCK_BUDGET) break;
+      delete windows[entryKey];
+      size -= JSON.stringify(window).length + entryKey.length + 4;
+    }
+    const stale = Object.entries(marks)
+      .filter(([, mark]) => now - mark.at >= MARK_GRACE_MS)
+      .sort(([, a], [, b]) => a.at - b.at);
+    for (const [ip, mark] of stale) {
+      if (size <= BLOCK_BUDGET) break;
+      delete marks[ip];
+      size -= JSON.stringify(mark).length + ip.length + 4;
+    }
+  }
+  const expiries = [
+    ...Object.values(windows).map((window) => window.expiresAt),
+    ...Object.values(marks).map((mark) => Math.floor((mark.at + MARK_KEPT_MS) / 1000)),
+  ];
+  return {
+    ...key,
+    kind: "windows",
+    block,
+    shard,
+    windows,
+    marks,
+    expiresAt: Math.max(nowSeconds, ...expiries),
+  };
+}
+
+function windowEntry(group: FailureGroup, state: WindowState, now: number): WindowItem {
+  return {
+    jail: group.jail.name,
+    ip: group.ip,
+    failureTimes: state.failureTimes,
+    failureTimesIso: state.failureTimes.map(isoOfMs),
+    counted: state.counted,
+    totalFailures: state.totalFailures,
+    lastFailureAt: state.lastFailureAt,
+    lastFailureAtIso: isoOfMs(state.lastFailureAt),
+    lines: state.lines,
+    // Dropped a day after its last failure left findtime (or now, for lines stamped in the past).
+    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime + 86_400,
+  };
+}

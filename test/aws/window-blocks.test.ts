@@ -1,0 +1,186 @@
+import { describe, expect, it } from "vitest";
+import {
+  type IpRecord,
+  MARK_GRACE_MS,
+  recordKey,
+  type WindowBlock,
+  windowBlockKey,
+  windowEntryKey,
+} from "../../lambda/aws/store-items";
+import { BLOCK_BUDGET, planBlock } from "../../lambda/aws/window-blocks";
+import type { FailureGroup } from "../../lambda/core/batch";
+import { sshdJail } from "../support/jails";
+import { windowOf } from "../support/window-blocks";
+
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+const jail = sshdJail();
+// 203.0.113.4 and .8 share a block shard (the hash of the address picks one of four).
+const A = "203.0.113.4";
+const B = "203.0.113.8";
+const KEY = windowBlockKey(A);
+
+/** `count` failures of `ip`, a second apart from `NOW - 30 s + first s`. */
+function group(ip: string, count: number, first = 0, owner = jail): FailureGroup {
+  return {
+    jail: owner,
+    ip,
+    failures: Array.from({ length: count }, (_, index) => ({
+      eventId: `${ip}-${first + index}`,
+      at: NOW - 30_000 + (first + index) * 1000,
+      patternId: "sshd.failed-password",
+      text: `Failed password for root from ${ip}`,
+    })),
+  };
+}
+
+function stored(plan: ReturnType<typeof planBlock>, version = 1): WindowBlock {
+  return { ...(plan.item as Omit<WindowBlock, "version">), version };
+}
+
+/** The record a recorded ban leaves: its windowResetAt confirms marks up to that time. */
+function recordReset(ip: string, windowResetAt: number): IpRecord {
+  return {
+    ...recordKey(ip),
+    kind: "ip",
+    ip,
+    family: "ipv4",
+    cidr: `${ip}/32`,
+    banCount: 1,
+    banCountByJail: { sshd: 1 },
+    recentBans: [],
+    windowResetAt,
+    version: 1,
+    updatedAtIso: "",
+  };
+}
+
+describe("counting a batch into a window block", () => {
+  it("puts both addresses in the one shard item", () => {
+    expect(windowBlockKey(B)).toEqual(KEY);
+    const plan = planBlock(KEY, undefined, [group(A, 2), group(B, 3)], new Map(), NOW, "request-1");
+    expect(plan.verdicts).toEqual([
+      { kind: "counted", failures: 2 },
+      { kind: "counted", failures: 3 },
+    ]);
+    expect(plan.item).toMatchObject({ kind: "windows", block: "203.0.113.0/24", marks: {} });
+    expect(plan.item?.windows[windowEntryKey("sshd", B)]?.failureTimes).toHaveLength(3);
+  });
+
+  it("writes nothing for a batch delivered again", () => {
+    const first = planBlock(KEY, undefined, [group(A, 2)], new Map(), NOW, "request-1");
+    const again = planBlock(KEY, stored(first), [group(A, 2)], new Map(), NOW + 1000, "request-2");
+    expect(again).toEqual({ item: undefined, verdicts: [{ kind: "duplicate" }] });
+  });
+
+  it("marks the ban an address reaches, once even when two jails reach it in one batch", () => {
+    const ddos = sshdJail({ name: "sshd-ddos" });
+    const plan = planBlock(KEY, undefined, [group(A, 5), group(A, 5, 10, ddos)], new Map(), NOW, "request-1");
+    expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: false });
+    expect(plan.verdicts[1]).toEqual({ kind: "reported", failures: 5 });
+    expect(plan.item?.marks[A]).toEqual({
+      jail: "sshd",
+      at: NOW,
+      atIso: "2026-11-25T12:00:00.000Z",
+      by: "request-1",
+    });
+  });
+});
+
+describe("a ban mark", () => {
+  const marked = stored(planBlock(KEY, undefined, [group(A, 5)], new Map(), NOW, "request-1"));
+
+  it("makes another invocation report the address while the ban is in flight", () => {
+    const plan = planBlock(KEY, marked, [group(A, 2, 20)], new Map(), NOW + 5000, "request-2");
+    expect(plan).toEqual({ item: undefined, verdicts: [{ kind: "reported", failures: 2 }] });
+  });
+
+  it("is resumed by a retry of the invocation that wrote it", () => {
+    const plan = planBlock(KEY, marked, [group(A, 5)], new Map(), NOW + 60_000, "request-1");
+    expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: true, record: undefined });
+    // Nothing new to count and the mark stands: no write before the record.
+    expect(plan.item).toBeUndefined();
+  });
+
+  it("is dropped once the record confirms it, and the address counts afresh", () => {
+    const records = new Map([[A, recordReset(A, NOW)]]);
+    const plan = planBlock(KEY, marked, [group(A, 2, 40)], records, NOW + 15_000, "request-2");
+    expect(plan.verdicts).toEqual([{ kind: "counted", failures: 2 }]);
+    expect(plan.item?.marks).toEqual({});
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]?.failureTimes).toHaveLength(2);
+  });
+
+  it("is void past the grace period when its record never came: the failures inside findtime ban again", () => {
+    const later = NOW + MARK_GRACE_MS + 1000;
+    const fresh = { ...group(A, 1, 30), failures: [{ ...group(A, 1, 30).failures[0], at: later - 1000 }] };
+    const plan = planBlock(KEY, marked, [fresh as FailureGroup], new Map(), later, "request-2");
+    expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: false });
+    expect(plan.item?.marks[A]).toMatchObject({ by: "request-2", at: later });
+  });
+});
+
+describe("the size of a block", () => {
+  it("drops expired windows, then the oldest, to stay within its budget; never the batch's own", () => {
+    const old = Array.from({ length: 400 }, (_, index) => {
+      const ip = `203.0.113.${index % 250}`;
+      const window = windowOf(ip, [NOW - 200_000 + index], { jail: `jail-${index}` });
+      return {
+        ...window,
+        counted: Object.fromEntries(Array.from({ length: 5 }, (_, n) => [`${"9".repeat(56)}-${n}`, NOW])),
+        lines: Array.from({ length: 5 }, () => "x".repeat(60)),
+      };
+    });
+    const expired = { ...windowOf(B, [NOW - 90_000_000]), expiresAt: Math.floor(NOW / 1000) - 1 };
+    const current: WindowBlock = {
+      ...KEY,
+      kind: "windows",
+      block: "203.0.113.0/24",
+      shard: 0,
+      windows: Object.fromEntries(
+        [...old, expired].map((window) => [windowEntryKey(window.jail, window.ip), window]),
+      ),
+      marks: {},
+      version: 3,
+    };
+    expect(JSON.stringify(current.windows).length).toBeGreaterThan(BLOCK_BUDGET);
+    const plan = planBlock(KEY, current, [group(A, 2)], new Map(), NOW, "request-1");
+    const windows = plan.item?.windows ?? {};
+    expect(JSON.stringify(windows).length).toBeLessThanOrEqual(BLOCK_BUDGET);
+    expect(windows[windowEntryKey("sshd", A)]?.failureTimes).toHaveLength(2);
+    expect(windows[windowEntryKey("sshd", B)]).toBeUndefined();
+    // What stays is the newest: every kept window failed later than every dropped one.
+    const kept = old.filter((window) => windows[windowEntryKey(window.jail, window.ip)] !== undefined);
+    const dropped = old.filter((window) => windows[windowEntryKey(window.jail, window.ip)] === undefined);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(Math.min(...kept.map((w) => w.lastFailureAt))).toBeGreaterThan(
+      Math.max(...dropped.map((w) => w.lastFailureAt)),
+    );
+  });
+
+  it("drops marks past their grace period, oldest first, when a /64 keeps rotating addresses", () => {
+    const v6 = "2001:db8:7:9::1";
+    const marks = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, index) => [
+        `2001:db8:7:9::${(index + 2).toString(16)}`,
+        { jail: "sshd", at: NOW - 3600_000 + index, atIso: "", by: `request-${index}` },
+      ]),
+    );
+    const recent = { jail: "sshd", at: NOW - 1000, atIso: "", by: "request-live" };
+    const current: WindowBlock = {
+      ...windowBlockKey(v6),
+      kind: "windows",
+      block: "2001:db8:7:9::/64",
+      shard: 0,
+      windows: {},
+      marks: { ...marks, "2001:db8:7:9::ffff": recent },
+      version: 1,
+    };
+    expect(JSON.stringify(current.marks).length).toBeGreaterThan(BLOCK_BUDGET);
+    const plan = planBlock(windowBlockKey(v6), current, [group(v6, 1)], new Map(), NOW, "request-1");
+    const kept = plan.item?.marks ?? {};
+    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(BLOCK_BUDGET);
+    expect(kept["2001:db8:7:9::ffff"]).toEqual(recent);
+    expect(kept["2001:db8:7:9::2"]).toBeUndefined();
+    expect(kept["2001:db8:7:9::bb9"]).toBeDefined();
+  });
+});
