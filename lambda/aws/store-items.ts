@@ -70,6 +70,12 @@ export interface BanMark {
   readonly atIso: string;
   /** The invocation that decided it (Lambda's request id, kept across its retries). */
   readonly by: string;
+  /**
+   * The failure times (epoch ms) inside findtime when the jail reached maxretry, and their lines: what a resumed
+   * ban records, and what a void mark gives back to the window.
+   */
+  readonly failureTimes: readonly number[];
+  readonly lines: readonly string[];
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */

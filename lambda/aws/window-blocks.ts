@@ -1,4 +1,4 @@
-import { type CountResult, countFailures, type FailureGroup, type WindowState } from "../core/batch";
+import { type BatchFailure, countFailures, type FailureGroup, type WindowState } from "../core/batch";
 import { hasEnded } from "./ban-service";
 import {
   type BanMark,
@@ -26,7 +26,11 @@ export type BlockVerdict =
   /** Ban: the block's write marks it; `resumed` when a retry of the invocation that marked it records it now. */
   | {
       readonly kind: "ban";
-      readonly count: CountResult;
+      /** The batch's failures counted for it (none when resumed). */
+      readonly fresh: readonly BatchFailure[];
+      /** Failures inside findtime when the jail reached maxretry, and their lines. */
+      readonly failures: number;
+      readonly lines: readonly string[];
       readonly record: IpRecord | undefined;
       readonly resumed: boolean;
     };
@@ -73,32 +77,60 @@ export function planBlock(
     const mark = marks[group.ip];
     const status = mark === undefined ? "none" : markStatus(mark, record, now, by);
     if (status === "in flight") return reported;
+    const entryKey = windowEntryKey(group.jail.name, group.ip);
     if (status === "confirmed" || status === "void") {
       delete marks[group.ip];
       changed = true;
     }
-    const entryKey = windowEntryKey(group.jail.name, group.ip);
-    const count = countFailures(windows[entryKey], group, now, record?.windowResetAt);
-    if (count.fresh.length > 0) {
-      windows[entryKey] = windowEntry(group, count.state, now);
-      changed = true;
-    }
-    const resumed = status === "ours";
-    if (resumed || count.reached) {
-      if (!resumed) {
-        marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by };
-        changed = true;
-      }
+    // The ban of a void mark never came: its failures count again (those still inside findtime).
+    if (status === "void" && mark !== undefined) windows[entryKey] = restored(windows[entryKey], mark, group);
+    if (status === "ours" && mark !== undefined) {
       banned.add(group.ip);
-      return { kind: "ban", count, record, resumed };
+      const { failureTimes, lines } = mark;
+      return { kind: "ban", fresh: [], failures: failureTimes.length, lines, record, resumed: true };
     }
-    return count.fresh.length === 0
-      ? { kind: "duplicate" }
-      : { kind: "counted", failures: count.fresh.length };
+    const resetAt = record?.windowResetAt;
+    const count = countFailures(windows[entryKey], group, now, resetAt);
+    if (count.fresh.length === 0) return { kind: "duplicate" };
+    // Failures at or before the last ban's reset (a late redelivery): that ban already answered them.
+    if (count.fresh.every((failure) => resetAt !== undefined && failure.at <= resetAt)) return reported;
+    const window = windowEntry(group, count.state, now);
+    changed = true;
+    if (!count.reached) {
+      windows[entryKey] = window;
+      return { kind: "counted", failures: count.fresh.length };
+    }
+    const { failureTimes, lines } = count.state;
+    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes, lines };
+    // The ban uses these failures: the window keeps only its totals (the ids need not be kept either, since the
+    // record's windowResetAt answers a redelivery of them).
+    windows[entryKey] = { ...window, failureTimes: [], failureTimesIso: [], counted: {}, lines: [] };
+    banned.add(group.ip);
+    return { kind: "ban", fresh: count.fresh, failures: failureTimes.length, lines, record, resumed: false };
   });
   if (!changed) return { item: undefined, verdicts };
   const { block, shard } = windowBlockOf(groups[0]?.ip ?? "");
   return { item: blockItem(key, block, shard, windows, marks, groups, now), verdicts };
+}
+
+/** The window of a void mark's address with the mark's failures back in it (the batch's lines come after). */
+function restored(window: WindowItem | undefined, mark: BanMark, group: FailureGroup): WindowItem {
+  const failureTimes = [...mark.failureTimes, ...(window?.failureTimes ?? [])].sort((a, b) => a - b);
+  const base = window ?? {
+    jail: group.jail.name,
+    ip: group.ip,
+    counted: {},
+    totalFailures: 0,
+    lastFailureAt: Math.max(0, ...failureTimes),
+    lastFailureAtIso: isoOfMs(Math.max(0, ...failureTimes)),
+    expiresAt: 0,
+  };
+  return {
+    ...base,
+    failureTimes,
+    failureTimesIso: failureTimes.map(isoOfMs),
+    lines: [...mark.lines, ...(window?.lines ?? [])],
+  };
 }
 
 type MarkStatus = "none" | "confirmed" | "ours" | "in flight" | "void";

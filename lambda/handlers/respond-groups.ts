@@ -4,7 +4,7 @@ import type { SlotAllocator } from "../aws/slot-allocator";
 import { blockId } from "../aws/store";
 import { type IpRecord, type WindowBlock, windowBlockKey } from "../aws/store-items";
 import { type BlockVerdict, planBlock } from "../aws/window-blocks";
-import { type BanDecision, type CountResult, decideBan, type FailureGroup } from "../core/batch";
+import { type BanDecision, decideBan, type FailureGroup } from "../core/batch";
 import { denyPortRange } from "../core/nacl-plan";
 import type { LogsPayload } from "./decode";
 import { mapSettled } from "./map-settled";
@@ -103,7 +103,7 @@ export function settle(
   now: number,
 ): Promise<GroupOutcome> | GroupOutcome {
   if (verdict.kind !== "ban") return verdict;
-  return ban(runtime, invocation, payload, group, verdict.count, verdict.record, now);
+  return ban(runtime, invocation, payload, group, verdict, now);
 }
 
 async function ban(
@@ -111,19 +111,18 @@ async function ban(
   invocation: Invocation,
   payload: LogsPayload,
   group: FailureGroup,
-  count: CountResult,
-  record: IpRecord | undefined,
+  verdict: Extract<BlockVerdict, { kind: "ban" }>,
   now: number,
 ): Promise<GroupOutcome> {
   const { config, bans, logger } = runtime;
-  const { state } = count;
-  const failures = count.fresh.length;
-  const patterns = count.fresh.map((failure) => failure.patternId);
+  const { record } = verdict;
+  const failures = verdict.fresh.length;
+  const patterns = verdict.fresh.map((failure) => failure.patternId);
   const decision = decideBan(
     group.jail,
     group.ip,
     record,
-    state.failureTimes.length,
+    verdict.failures,
     patterns,
     config.jails,
     now,
@@ -142,13 +141,13 @@ async function ban(
   const request = {
     ip: group.ip,
     decision,
-    failures: state.failureTimes.length,
-    lines: state.lines,
+    failures: verdict.failures,
+    lines: verdict.lines,
     targets: targets.naclIds,
     instanceId: payload.logStream,
     portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
   };
-  const decided: Ban = { group, decision, failures: state.failureTimes.length, basis: targets.basis };
+  const decided: Ban = { group, decision, failures: verdict.failures, basis: targets.basis };
   // A renewal (a ban ended but not lifted yet) keeps its entries: it is recorded at once, like without aggregation.
   if (invocation.proposes && record?.ban === undefined) {
     return { kind: "proposed", failures, proposal: { request, known: record ?? null }, ban: decided };

@@ -77,11 +77,15 @@ describe("counting a batch into a window block", () => {
     const plan = planBlock(KEY, undefined, [group(A, 5), group(A, 5, 10, ddos)], new Map(), NOW, "request-1");
     expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: false });
     expect(plan.verdicts[1]).toEqual({ kind: "reported", failures: 5 });
-    expect(plan.item?.marks[A]).toEqual({
-      jail: "sshd",
-      at: NOW,
-      atIso: "2026-11-25T12:00:00.000Z",
-      by: "request-1",
+    expect(plan.item?.marks[A]).toMatchObject({ jail: "sshd", at: NOW, by: "request-1" });
+    expect(plan.item?.marks[A]?.failureTimes).toHaveLength(5);
+    expect(plan.item?.marks[A]?.lines).toHaveLength(5);
+    // The ban used the window's failures: only its totals stay.
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]).toMatchObject({
+      failureTimes: [],
+      counted: {},
+      lines: [],
+      totalFailures: 5,
     });
   });
 });
@@ -96,7 +100,7 @@ describe("a ban mark", () => {
 
   it("is resumed by a retry of the invocation that wrote it", () => {
     const plan = planBlock(KEY, marked, [group(A, 5)], new Map(), NOW + 60_000, "request-1");
-    expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: true, record: undefined });
+    expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: true, record: undefined, failures: 5 });
     // Nothing new to count and the mark stands: no write before the record.
     expect(plan.item).toBeUndefined();
   });
@@ -107,6 +111,15 @@ describe("a ban mark", () => {
     expect(plan.verdicts).toEqual([{ kind: "counted", failures: 2 }]);
     expect(plan.item?.marks).toEqual({});
     expect(plan.item?.windows[windowEntryKey("sshd", A)]?.failureTimes).toHaveLength(2);
+  });
+
+  it("leaves a late redelivery of the banned lines to the ban that answered them: reported, nothing written", () => {
+    const records = new Map([[A, recordReset(A, NOW)]]);
+    const plan = planBlock(KEY, marked, [group(A, 5)], records, NOW + 3600_000, "request-9");
+    expect(plan.verdicts).toEqual([{ kind: "reported", failures: 5 }]);
+    // Only the confirmed mark goes.
+    expect(plan.item?.marks).toEqual({});
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]?.failureTimes).toEqual([]);
   });
 
   it("is void past the grace period when its record never came: the failures inside findtime ban again", () => {
@@ -162,10 +175,24 @@ describe("the size of a block", () => {
     const marks = Object.fromEntries(
       Array.from({ length: 3000 }, (_, index) => [
         `2001:db8:7:9::${(index + 2).toString(16)}`,
-        { jail: "sshd", at: NOW - 3600_000 + index, atIso: "", by: `request-${index}` },
+        {
+          jail: "sshd",
+          at: NOW - 3600_000 + index,
+          atIso: "",
+          by: `request-${index}`,
+          failures: 5,
+          lines: [],
+        },
       ]),
     );
-    const recent = { jail: "sshd", at: NOW - 1000, atIso: "", by: "request-live" };
+    const recent = {
+      jail: "sshd",
+      at: NOW - 1000,
+      atIso: "",
+      by: "request-live",
+      failureTimes: [],
+      lines: [],
+    };
     const current: WindowBlock = {
       ...windowBlockKey(v6),
       kind: "windows",
