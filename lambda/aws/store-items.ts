@@ -44,8 +44,8 @@ export interface WindowItem {
   readonly ip: string;
   /** Failure times (epoch ms) still inside findtime, oldest first, at most maxretry (policy's FailureWindow). */
   readonly failureTimes: readonly number[];
-  readonly failureTimesIso: readonly string[];
-  /** CloudWatch Logs event id -> epoch ms of each failure already counted and still inside findtime: idempotency. */
+  /** Digest of the CloudWatch Logs event id (batch.ts countedKey) -> epoch ms of each failure already counted and
+   * still inside findtime: idempotency. */
   readonly counted: Readonly<Record<string, number>>;
   /** Every failure ever counted for this IP in this jail (while the entry lives), banned or not. */
   readonly totalFailures: number;

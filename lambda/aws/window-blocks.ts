@@ -104,7 +104,7 @@ export function planBlock(
     marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes, lines };
     // The ban uses these failures: the window keeps only its totals (the ids need not be kept either, since the
     // record's windowResetAt answers a redelivery of them).
-    windows[entryKey] = { ...window, failureTimes: [], failureTimesIso: [], counted: {}, lines: [] };
+    windows[entryKey] = { ...window, failureTimes: [], counted: {}, lines: [] };
     banned.add(group.ip);
     return { kind: "ban", fresh: count.fresh, failures: failureTimes.length, lines, record, resumed: false };
   });
@@ -128,7 +128,6 @@ function restored(window: WindowItem | undefined, mark: BanMark, group: FailureG
   return {
     ...base,
     failureTimes,
-    failureTimesIso: failureTimes.map(isoOfMs),
     lines: [...mark.lines, ...(window?.lines ?? [])],
   };
 }
@@ -201,7 +200,6 @@ function windowEntry(group: FailureGroup, state: WindowState, now: number): Wind
     jail: group.jail.name,
     ip: group.ip,
     failureTimes: state.failureTimes,
-    failureTimesIso: state.failureTimes.map(isoOfMs),
     counted: state.counted,
     totalFailures: state.totalFailures,
     lastFailureAt: state.lastFailureAt,

@@ -12,7 +12,7 @@ import type { Failure, JailConfig } from "./types";
 export const WINDOW_LIMITS = {
   /** Event ids remembered per window (far above any sane maxretry: past a ban the IP is only reported). */
   countedIds: 200,
-  /** Failure lines kept per window and per ban. */
+  /** Failure lines kept per window and per ban (at most the jail's maxretry: the lines that reach it). */
   lines: 10,
   /** Characters kept of each line. */
   lineLength: 300,
@@ -117,9 +117,12 @@ export function countFailures(
   const seen = previous?.counted ?? {};
   const fresh: BatchFailure[] = [];
   const batchIds = new Set<string>();
+  const keys = new Map<BatchFailure, string>();
   for (const failure of group.failures) {
-    if (failure.eventId in seen || batchIds.has(failure.eventId)) continue;
-    batchIds.add(failure.eventId);
+    const key = countedKey(failure.eventId);
+    if (key in seen || batchIds.has(key)) continue;
+    batchIds.add(key);
+    keys.set(failure, key);
     fresh.push(failure);
   }
   const usable = (at: number) => resetAt === undefined || at > resetAt;
@@ -131,7 +134,7 @@ export function countFailures(
   );
   const oldestRemembered = now - jail.findtime * 1000;
   const counted = Object.entries(seen)
-    .concat(fresh.map((failure) => [failure.eventId, failure.at]))
+    .concat(fresh.map((failure) => [keys.get(failure) as string, failure.at]))
     .filter(([, at]) => at > oldestRemembered)
     .sort((a, b) => a[1] - b[1])
     .slice(-WINDOW_LIMITS.countedIds);
@@ -140,9 +143,29 @@ export function countFailures(
     counted: Object.fromEntries(counted),
     totalFailures: (previous?.totalFailures ?? 0) + fresh.length,
     lastFailureAt: Math.max(previous?.lastFailureAt ?? 0, ...fresh.map((failure) => failure.at)),
-    lines: [...(previous?.lines ?? []), ...fresh.map((failure) => failure.text)].slice(-WINDOW_LIMITS.lines),
+    lines: [...(previous?.lines ?? []), ...fresh.map((failure) => failure.text)].slice(
+      -Math.min(WINDOW_LIMITS.lines, Math.max(1, jail.maxretry)),
+    ),
   };
   return { state, fresh, reached: reached && fresh.some((failure) => usable(failure.at)) };
+}
+
+/**
+ * The key a window remembers an event id by: a 12-character digest of the 56-digit CloudWatch Logs id, in base 36
+ * (a 32-bit FNV-1a hash and a second, differently mixed hash cut to 25 bits). A window holds at most 200 keys, so
+ * a new failure taken for one already counted has odds of about 1 in 10^15.
+ */
+export function countedKey(eventId: string): string {
+  let first = 0x811c9dc5;
+  let second = 0x01000193 ^ eventId.length;
+  for (let index = 0; index < eventId.length; index++) {
+    const code = eventId.charCodeAt(index);
+    first = Math.imul(first ^ code, 0x01000193) >>> 0;
+    second = Math.imul(second ^ code, 0x01000193) ^ (second >>> 15);
+  }
+  return (
+    (first >>> 0).toString(36).padStart(7, "0") + ((second >>> 0) % 36 ** 5).toString(36).padStart(5, "0")
+  );
 }
 
 /** An IP's earlier bans, as the ban decision needs them. Times in epoch seconds. */

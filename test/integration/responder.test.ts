@@ -89,7 +89,7 @@ describe("the responder", () => {
     expect(recorder.dynamoRequests.get("BatchGetItemCommand")).toBe(1);
     const window = await runtime.store.getWindow("sshd", "198.51.100.2");
     expect(window?.failureTimes).toHaveLength(4);
-    expect(window?.failureTimesIso[0]).toBe("2026-11-25T11:59:56.000Z");
+    expect(window?.lastFailureAtIso).toBe("2026-11-25T11:59:59.000Z");
     expect(recorder.logsWith(FAILURES_LOG.message)).toContainEqual({
       ip: "198.51.100.2",
       jail: "sshd",

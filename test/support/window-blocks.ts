@@ -18,7 +18,6 @@ export function windowOf(
     jail: options.jail ?? "sshd",
     ip,
     failureTimes: times,
-    failureTimesIso: times.map(isoOfMs),
     counted: {},
     totalFailures: options.total ?? times.length,
     lastFailureAt: last,

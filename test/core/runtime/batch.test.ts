@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type BatchFailure,
+  countedKey,
   countFailures,
   decideBan,
   type FailureGroup,
@@ -36,6 +37,20 @@ function failures(count: number, start = 0, spacingMs = 1000): BatchFailure[] {
 function group(list: BatchFailure[], ip = "203.0.113.9"): FailureGroup {
   return { jail, ip, failures: list };
 }
+
+describe("the key a window remembers an event id by", () => {
+  it("is 12 characters, stable, and tells 100,000 CloudWatch-like ids apart", () => {
+    const ids = Array.from(
+      { length: 100_000 },
+      (_, index) => `3195310660696698337880902507980421114328961542${String(index).padStart(10, "0")}`,
+    );
+    const keys = ids.map(countedKey);
+    expect(new Set(keys.map((key) => key.length))).toEqual(new Set([12]));
+    expect(new Set(keys).size).toBe(ids.length);
+    expect(countedKey(ids[7] as string)).toBe(keys[7]);
+    expect(countedKey("e1")).not.toBe(countedKey("e1#2"));
+  });
+});
 
 describe("grouping a batch's failures", () => {
   const events = [1, 2, 3, 4].map((index) => ({ id: `e${index}`, timestamp: NOW + index }));
@@ -98,7 +113,7 @@ describe("counting a group into its window", () => {
     const recent = { ...failures(1, 10)[0], at: later - 1000 } as BatchFailure;
     const next = countFailures(old.state, group([recent]), later, undefined);
     expect(next.state.failureTimes).toHaveLength(1);
-    expect(Object.keys(next.state.counted)).toEqual(["event-10"]);
+    expect(Object.keys(next.state.counted)).toEqual([countedKey("event-10")]);
     expect(next.reached).toBe(false);
   });
 
@@ -119,6 +134,14 @@ describe("counting a group into its window", () => {
       undefined,
     );
     expect(many.state.lines).toHaveLength(WINDOW_LIMITS.lines);
+    // A window keeps the lines that can reach maxretry, no more.
+    expect(countFailures(undefined, group(failures(8)), NOW, undefined).state.lines).toEqual([
+      "line 3",
+      "line 4",
+      "line 5",
+      "line 6",
+      "line 7",
+    ]);
     expect(many.state.lines.at(-1)).toBe("line 299");
     expect(Object.keys(many.state.counted)).toHaveLength(WINDOW_LIMITS.countedIds);
     expect(many.state.failureTimes).toHaveLength(300);
