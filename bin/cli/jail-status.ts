@@ -72,11 +72,18 @@ export function byEnd(a: BanView, b: BanView): number {
   return endA === endB ? a.ip.localeCompare(b.ip) : endA - endB;
 }
 
-/** Adds up the counters of every jail from the table's windows and IP records, at time `now` (epoch ms). */
+/** What `status` reads of the table: every window, every IP record, and the failures counted per jail. */
+export interface TableState {
+  readonly windows: readonly WindowItem[];
+  readonly records: readonly IpRecord[];
+  /** Jail -> failures counted (the window blocks' totals). */
+  readonly totals: ReadonlyMap<string, number>;
+}
+
+/** Adds up the counters of every jail from the table's state, at time `now` (epoch ms). */
 export function summarizeJails(
   jails: readonly JailConfig[],
-  windows: readonly WindowItem[],
-  records: readonly IpRecord[],
+  { windows, records, totals }: TableState,
   now: number,
 ): JailStatus[] {
   const resetAt = new Map(
@@ -95,7 +102,7 @@ export function summarizeJails(
       currentlyFailed: own.filter((window) =>
         window.failureTimes.some((at) => at > since && at > reset(window.ip)),
       ).length,
-      totalFailed: own.reduce((sum, window) => sum + window.totalFailures, 0),
+      totalFailed: totals.get(jail.name) ?? 0,
       currentlyBanned: bans.length,
       totalBanned: records.reduce((sum, record) => sum + (record.banCountByJail[jail.name] ?? 0), 0),
       bans,
@@ -104,15 +111,13 @@ export function summarizeJails(
 }
 
 /**
- * Reads every window and IP record with one paginated Scan (leases are skipped by the filter). An operator
+ * Reads every window block and IP record with one paginated Scan (leases are skipped by the filter). An operator
  * command's read: it costs one read unit per 4 KB of table, nothing the Lambdas do depends on it.
  */
-export async function scanState(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<{ windows: WindowItem[]; records: IpRecord[] }> {
+export async function scanState(documents: DynamoDBDocumentClient, tableName: string): Promise<TableState> {
   const windows: WindowItem[] = [];
   const records: IpRecord[] = [];
+  const totals = new Map<string, number>();
   const pages = paginateScan(
     { client: documents },
     {
@@ -124,9 +129,13 @@ export async function scanState(
   );
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
-      if (item.kind === "windows") windows.push(...Object.values((item as WindowBlock).windows));
-      else records.push(item as IpRecord);
+      if (item.kind === "windows") {
+        const block = item as WindowBlock;
+        windows.push(...Object.values(block.windows));
+        for (const [jail, count] of Object.entries(block.totals ?? {}))
+          totals.set(jail, (totals.get(jail) ?? 0) + count);
+      } else records.push(item as IpRecord);
     }
   }
-  return { windows, records };
+  return { windows, records, totals };
 }

@@ -23,8 +23,8 @@ export function registerStatus(program: Command, deps?: OperatorDeps): void {
       const { config } = context.stack;
       const jails =
         jail === undefined ? config.jails.filter((each) => each.enabled) : [requireJail(config, jail)];
-      const { windows, records } = await scanState(context.documents, context.stack.tableName);
-      const statuses = summarizeJails(jails, windows, records, context.now);
+      const state = await scanState(context.documents, context.stack.tableName);
+      const statuses = summarizeJails(jails, state, context.now);
       if (context.json) {
         writeJson(context, {
           stack: context.stack.stackName,

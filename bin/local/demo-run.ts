@@ -253,9 +253,9 @@ async function printEnd(
   const nacls = new Map(world.naclIds.map((naclId) => [naclId, world.model.entriesOf(naclId)]));
   options.write(`${formatNaclTables(nacls, world.vpcId)}\n`);
   const { runtime } = world;
-  const { windows, records } = await scanState(world.documents, runtime.tableName);
+  const state = await scanState(world.documents, runtime.tableName);
   const jails = runtime.config.jails.filter((jail) => jail.enabled);
-  const statuses = summarizeJails(jails, windows, records, now);
+  const statuses = summarizeJails(jails, state, now);
   options.write(formatOverview(statuses));
   for (const status of statuses) {
     options.write(`\n${formatJailStatus(status, "/cloudjail/demo/auth (simulated)")}\n`);

@@ -47,13 +47,13 @@ export interface WindowItem {
   /** Digest of the CloudWatch Logs event id (batch.ts countedKey) -> epoch ms of each failure already counted and
    * still inside findtime: idempotency. */
   readonly counted: Readonly<Record<string, number>>;
-  /** Every failure ever counted for this IP in this jail (while the entry lives), banned or not. */
+  /** Failures counted for this IP in this jail while the entry lives (it goes with a ban, or past findtime). */
   readonly totalFailures: number;
   readonly lastFailureAt: number;
   readonly lastFailureAtIso: string;
   /** The most recent failure lines, newest last, capped in number and length. */
   readonly lines: readonly string[];
-  /** Epoch seconds after which the entry is dropped at the block's next write (its failures left findtime). */
+  /** Epoch seconds after which the entry is dropped at the block's next write: its failures left findtime. */
   readonly expiresAt: number;
 }
 
@@ -71,11 +71,11 @@ export interface BanMark {
   /** The invocation that decided it (Lambda's request id, kept across its retries). */
   readonly by: string;
   /**
-   * The failure times (epoch ms) inside findtime when the jail reached maxretry, and their lines: what a resumed
-   * ban records, and what a void mark gives back to the window.
+   * The failure times (epoch ms) inside findtime when the jail reached maxretry: what a resumed ban records, and
+   * what a void mark gives back to the window. (Not their lines: a mark lives minutes, but in every write of its
+   * block; a resumed ban is recorded without them.)
    */
   readonly failureTimes: readonly number[];
-  readonly lines: readonly string[];
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */
@@ -90,6 +90,8 @@ interface WindowBlockFields {
   readonly windows: Readonly<Record<string, WindowItem>>;
   /** Address -> its ban decided but not yet confirmed by its record. */
   readonly marks: Readonly<Record<string, BanMark>>;
+  /** Jail -> failures ever counted in this block shard (while the item lives): the CLI's "Total failed". */
+  readonly totals: Readonly<Record<string, number>>;
   readonly version: number;
 }
 

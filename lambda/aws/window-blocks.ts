@@ -45,10 +45,11 @@ export interface BlockPlan {
 export const BLOCK_BUDGET = 128 * 1024;
 
 /**
- * Marks older than this are dropped at the block's next write: a retry of the invocation that wrote one comes
- * within Lambda's longest event age (6 hours).
+ * Marks older than this are dropped at the block's next write. Lambda retries a failed invocation after 1 and then
+ * 2 more minutes: past this, a mark is confirmed (its record holds the ban) or its ban is lost with its batch (in
+ * the on-failure destination).
  */
-const MARK_KEPT_MS = 7 * 3600_000;
+const MARK_KEPT_MS = 3 * MARK_GRACE_MS;
 
 /**
  * Counts `groups` (all of one block) into `current` at time `now` for invocation `by`. `records` holds the records
@@ -65,6 +66,7 @@ export function planBlock(
 ): BlockPlan {
   const windows: Record<string, WindowItem> = { ...current?.windows };
   const marks: Record<string, BanMark> = { ...current?.marks };
+  const totals: Record<string, number> = { ...current?.totals };
   const nowSeconds = Math.floor(now / 1000);
   const banned = new Set<string>();
   let changed = false;
@@ -73,8 +75,12 @@ export function planBlock(
     const record = records.get(group.ip);
     // Two jails of one batch reaching maxretry for one address: the first bans it.
     if (banned.has(group.ip)) return reported;
-    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) return reported;
     const mark = marks[group.ip];
+    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) {
+      // Its record holds the ban: a mark it confirms goes with the block's next write (none just for it).
+      if (mark !== undefined && markStatus(mark, record, now, by) === "confirmed") delete marks[group.ip];
+      return reported;
+    }
     const status = mark === undefined ? "none" : markStatus(mark, record, now, by);
     if (status === "in flight") return reported;
     const entryKey = windowEntryKey(group.jail.name, group.ip);
@@ -86,34 +92,33 @@ export function planBlock(
     if (status === "void" && mark !== undefined) windows[entryKey] = restored(windows[entryKey], mark, group);
     if (status === "ours" && mark !== undefined) {
       banned.add(group.ip);
-      const { failureTimes, lines } = mark;
-      return { kind: "ban", fresh: [], failures: failureTimes.length, lines, record, resumed: true };
+      return { kind: "ban", fresh: [], failures: mark.failureTimes.length, lines: [], record, resumed: true };
     }
     const resetAt = record?.windowResetAt;
     const count = countFailures(windows[entryKey], group, now, resetAt);
     if (count.fresh.length === 0) return { kind: "duplicate" };
     // Failures at or before the last ban's reset (a late redelivery): that ban already answered them.
     if (count.fresh.every((failure) => resetAt !== undefined && failure.at <= resetAt)) return reported;
-    const window = windowEntry(group, count.state, now);
     changed = true;
+    totals[group.jail.name] = (totals[group.jail.name] ?? 0) + count.fresh.length;
     if (!count.reached) {
-      windows[entryKey] = window;
+      windows[entryKey] = windowEntry(group, count.state, now);
       return { kind: "counted", failures: count.fresh.length };
     }
     const { failureTimes, lines } = count.state;
-    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes, lines };
-    // The ban uses these failures: the window keeps only its totals (the ids need not be kept either, since the
-    // record's windowResetAt answers a redelivery of them).
-    windows[entryKey] = { ...window, failureTimes: [], counted: {}, lines: [] };
+    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes };
+    // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
+    // redelivery of them), and the mark holds its failures until the record does.
+    delete windows[entryKey];
     banned.add(group.ip);
     return { kind: "ban", fresh: count.fresh, failures: failureTimes.length, lines, record, resumed: false };
   });
   if (!changed) return { item: undefined, verdicts };
   const { block, shard } = windowBlockOf(groups[0]?.ip ?? "");
-  return { item: blockItem(key, block, shard, windows, marks, groups, now), verdicts };
+  return { item: blockItem(key, block, shard, { windows, marks, totals }, groups, now), verdicts };
 }
 
-/** The window of a void mark's address with the mark's failures back in it (the batch's lines come after). */
+/** The window of a void mark's address with the mark's failure times back in it. */
 function restored(window: WindowItem | undefined, mark: BanMark, group: FailureGroup): WindowItem {
   const failureTimes = [...mark.failureTimes, ...(window?.failureTimes ?? [])].sort((a, b) => a - b);
   const base = window ?? {
@@ -128,7 +133,7 @@ function restored(window: WindowItem | undefined, mark: BanMark, group: FailureG
   return {
     ...base,
     failureTimes,
-    lines: [...mark.lines, ...(window?.lines ?? [])],
+    lines: window?.lines ?? [],
   };
 }
 
@@ -149,11 +154,12 @@ function blockItem(
   key: ItemKey,
   block: string,
   shard: number,
-  windows: Record<string, WindowItem>,
-  marks: Record<string, BanMark>,
+  contents: Pick<WindowBlock, "windows" | "marks" | "totals">,
   groups: readonly FailureGroup[],
   now: number,
 ): Omit<WindowBlock, "version"> {
+  const windows = contents.windows as Record<string, WindowItem>;
+  const marks = contents.marks as Record<string, BanMark>;
   const nowSeconds = Math.floor(now / 1000);
   for (const [entryKey, window] of Object.entries(windows)) {
     if (window.expiresAt < nowSeconds) delete windows[entryKey];
@@ -191,7 +197,9 @@ function blockItem(
     shard,
     windows,
     marks,
-    expiresAt: Math.max(nowSeconds, ...expiries),
+    totals: contents.totals,
+    // Purged a day after its last window or mark is dropped: the totals stay readable that long.
+    expiresAt: Math.max(nowSeconds, ...expiries) + 86_400,
   };
 }
 
@@ -205,7 +213,7 @@ function windowEntry(group: FailureGroup, state: WindowState, now: number): Wind
     lastFailureAt: state.lastFailureAt,
     lastFailureAtIso: isoOfMs(state.lastFailureAt),
     lines: state.lines,
-    // Dropped a day after its last failure left findtime (or now, for lines stamped in the past).
-    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime + 86_400,
+    // Dropped once its last failure left findtime (counted from now, for lines stamped in the past).
+    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime,
   };
 }

@@ -79,14 +79,9 @@ describe("counting a batch into a window block", () => {
     expect(plan.verdicts[1]).toEqual({ kind: "reported", failures: 5 });
     expect(plan.item?.marks[A]).toMatchObject({ jail: "sshd", at: NOW, by: "request-1" });
     expect(plan.item?.marks[A]?.failureTimes).toHaveLength(5);
-    expect(plan.item?.marks[A]?.lines).toHaveLength(5);
-    // The ban used the window's failures: only its totals stay.
-    expect(plan.item?.windows[windowEntryKey("sshd", A)]).toMatchObject({
-      failureTimes: [],
-      counted: {},
-      lines: [],
-      totalFailures: 5,
-    });
+    // The ban used the window: it goes, the block's totals keep its failures.
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]).toBeUndefined();
+    expect(plan.item?.totals).toEqual({ sshd: 5 });
   });
 });
 
@@ -119,7 +114,18 @@ describe("a ban mark", () => {
     expect(plan.verdicts).toEqual([{ kind: "reported", failures: 5 }]);
     // Only the confirmed mark goes.
     expect(plan.item?.marks).toEqual({});
-    expect(plan.item?.windows[windowEntryKey("sshd", A)]?.failureTimes).toEqual([]);
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]).toBeUndefined();
+  });
+
+  it("goes, once confirmed, with the next write of its block, even when its address is only reported", () => {
+    const records = new Map([
+      [A, { ...recordReset(A, NOW), ban: { endsAt: Math.floor(NOW / 1000) + 3600 } } as IpRecord],
+    ]);
+    const alone = planBlock(KEY, marked, [group(A, 1, 40)], records, NOW + 15_000, "request-2");
+    expect(alone).toEqual({ item: undefined, verdicts: [{ kind: "reported", failures: 1 }] });
+    const along = planBlock(KEY, marked, [group(A, 1, 40), group(B, 1)], records, NOW + 15_000, "request-2");
+    expect(along.verdicts[0]).toEqual({ kind: "reported", failures: 1 });
+    expect(along.item?.marks).toEqual({});
   });
 
   it("is void past the grace period when its record never came: the failures inside findtime ban again", () => {
@@ -152,6 +158,7 @@ describe("the size of a block", () => {
         [...old, expired].map((window) => [windowEntryKey(window.jail, window.ip), window]),
       ),
       marks: {},
+      totals: { sshd: 400 },
       version: 3,
     };
     expect(JSON.stringify(current.windows).length).toBeGreaterThan(BLOCK_BUDGET);
@@ -177,11 +184,10 @@ describe("the size of a block", () => {
         `2001:db8:7:9::${(index + 2).toString(16)}`,
         {
           jail: "sshd",
-          at: NOW - 3600_000 + index,
+          at: NOW - 14 * 60_000 + index,
           atIso: "",
           by: `request-${index}`,
-          failures: 5,
-          lines: [],
+          failureTimes: [NOW - 20 * 60_000],
         },
       ]),
     );
@@ -190,8 +196,7 @@ describe("the size of a block", () => {
       at: NOW - 1000,
       atIso: "",
       by: "request-live",
-      failureTimes: [],
-      lines: [],
+      failureTimes: [NOW - 2000],
     };
     const current: WindowBlock = {
       ...windowBlockKey(v6),
@@ -200,6 +205,7 @@ describe("the size of a block", () => {
       shard: 0,
       windows: {},
       marks: { ...marks, "2001:db8:7:9::ffff": recent },
+      totals: {},
       version: 1,
     };
     expect(JSON.stringify(current.marks).length).toBeGreaterThan(BLOCK_BUDGET);

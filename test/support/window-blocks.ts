@@ -40,10 +40,12 @@ export function blocksOf(windows: readonly WindowItem[]): Omit<WindowBlock, "ver
       shard,
       windows: {},
       marks: {},
+      totals: {},
     };
     blocks.set(key.pk, {
       ...item,
       windows: { ...item.windows, [windowEntryKey(window.jail, window.ip)]: window },
+      totals: { ...item.totals, [window.jail]: (item.totals[window.jail] ?? 0) + window.totalFailures },
     });
   }
   return [...blocks.values()];
