@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     stoppedByOverflow: 0,
   };
   /** Responder invocations' DynamoDB requests against the distinct source addresses of their batch. */
-  const perIp = { requests: 0, distinctIps: 0, worst: 0 };
+  const perIp = { requests: 0, distinctIps: 0, worst: 0, worstBatch: "" };
   const dynamoTotal = () => [...world.dynamo.requests.values()].reduce((sum, count) => sum + count, 0);
   const handlerMs = { responder: 0, unbanner: 0 };
   let maxEntries = 0;
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       });
       const begin = performance.now();
       const requestsBefore = dynamoTotal();
+      const byCommandBefore = new Map(world.dynamo.requests);
       const summary = await respondAndAggregate(runtime, event, now);
       handlerMs.responder += performance.now() - begin;
       const requests = dynamoTotal() - requestsBefore;
@@ -121,7 +122,14 @@ async function main(): Promise<void> {
         .size;
       perIp.requests += requests;
       perIp.distinctIps += distinct;
-      perIp.worst = Math.max(perIp.worst, requests / Math.max(1, distinct));
+      if (requests / Math.max(1, distinct) > perIp.worst) {
+        perIp.worst = requests / Math.max(1, distinct);
+        const spent = [...world.dynamo.requests]
+          .map(([name, count]) => [name, count - (byCommandBefore.get(name) ?? 0)] as const)
+          .filter(([, count]) => count > 0)
+          .map(([name, count]) => `${name} ${count}`);
+        perIp.worstBatch = `${requests} requests for ${distinct} addresses, ${summary.bans.length} bans: ${spent.join(", ")}`;
+      }
       totals.invocations++;
       totals.delivered += chunk.length;
       totals.reported += summary.reported;
@@ -187,7 +195,7 @@ async function main(): Promise<void> {
     `| DynamoDB units | ${world.dynamo.writeUnits.toFixed(0)} WRU, ${world.dynamo.readUnits.toFixed(0)} RRU${world.dynamo.estimated > 0 ? ` (${world.dynamo.estimated} requests estimated)` : ""} |`,
   );
   console.log(
-    `| responder DynamoDB requests per distinct source IP of its batch | ${(perIp.requests / Math.max(1, perIp.distinctIps)).toFixed(3)} on average, ${perIp.worst.toFixed(3)} in the worst batch |`,
+    `| responder DynamoDB requests per distinct source IP of its batch | ${(perIp.requests / Math.max(1, perIp.distinctIps)).toFixed(3)} on average, ${perIp.worst.toFixed(3)} in the worst batch (${perIp.worstBatch}) |`,
   );
   console.log(`| EC2 requests | ${ec2Calls} |`);
   if (OVERFLOW) {
