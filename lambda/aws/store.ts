@@ -221,10 +221,14 @@ export class CloudjailStore {
       const written = await this.swap<T>(next, current?.version);
       if (written !== undefined) return written;
       haveCurrent = false;
-      // A lost race: back off a little (full jitter) so that a crowd of writers spreads out.
-      await this.sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      await this.backOff(attempt);
     }
     throw new ContentionError(key, MAX_SWAP_ATTEMPTS);
+  }
+
+  /** After a lost race (attempt n): waits a little, full jitter, so that a crowd of writers spreads out. */
+  backOff(attempt: number): Promise<void> {
+    return this.sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
   }
 
   private async get<T>(key: ItemKey): Promise<T | undefined> {

@@ -17,7 +17,7 @@ import type { Runtime } from "./runtime";
 
 /** Window blocks (or bans) worked on at once in one invocation. */
 export const GROUP_CONCURRENCY = 16;
-const MAX_GROUP_ROUNDS = 8;
+const MAX_GROUP_ROUNDS = 12;
 
 /**
  * Places a batch's bans with aggregation (lambda/handlers/aggregate.ts): `claims` were recorded by this invocation
@@ -80,6 +80,7 @@ export async function handleBlock(
     if (plan.item === undefined || (await store.swap<WindowBlock>(plan.item, block?.version))) {
       return plan.verdicts;
     }
+    await store.backOff(round + 1);
     const ips = [...new Set(groups.map((group) => group.ip))];
     const reread = await Promise.all([store.getWindowBlock(ip), ...ips.map((each) => store.getRecord(each))]);
     block = reread[0] as WindowBlock | undefined;

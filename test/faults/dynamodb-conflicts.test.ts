@@ -55,4 +55,27 @@ describe("DynamoDB conditional-check failures (concurrent writers on one IP)", (
     expect(counted).toBe(12 + 4);
     await expectTableAndNaclsAgree(world, runtime, [TARGET]);
   });
+
+  it("bans each of 60 addresses once when ten instances' batches hit their two /24s at the same time", async () => {
+    world = await createWorld(db);
+    // 60 addresses in two /24s share 8 window blocks: every container writes each of them.
+    const ips = Array.from({ length: 60 }, (_, index) => `198.18.${index % 2}.${10 + index}`);
+    const containers = Array.from({ length: 10 }, () => world.runtime());
+    const batches = containers.map((_, k) =>
+      logsEvent(
+        ips.map((ip, index) => failedPassword(ip, T0 - 20_000 + k * 1000, 7000 + k * 100 + index)),
+        { logStream: world.instanceId, batch: 200 + k },
+      ),
+    );
+    const results = await Promise.all(
+      containers.map(({ runtime }, k) => respond(runtime, batches[k], T0, undefined, `request-${k}`)),
+    );
+    const bans = results.flatMap((result) => result.bans).sort();
+    expect(bans).toEqual([...ips].sort());
+    // Each failure counted into a window or reported against a ban in flight or recorded: none lost, none twice.
+    expect(results.reduce((sum, result) => sum + result.failures + result.reported, 0)).toBe(600);
+    const { runtime } = world.runtime();
+    for (const ip of ips) expect((await runtime.store.getRecord(ip))?.banCount).toBe(1);
+    await expectTableAndNaclsAgree(world, runtime, ips);
+  });
 });
