@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   type IpRecord,
   MARK_GRACE_MS,
-  recordKey,
   type WindowBlock,
   windowBlockKey,
   windowEntryKey,
@@ -10,6 +9,7 @@ import {
 import { BLOCK_BUDGET, planBlock } from "../../lambda/aws/window-blocks";
 import type { FailureGroup } from "../../lambda/core/batch";
 import { sshdJail } from "../support/jails";
+import { recordAfterOneBan } from "../support/records";
 import { windowOf } from "../support/window-blocks";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -39,19 +39,7 @@ function stored(plan: ReturnType<typeof planBlock>, version = 1): WindowBlock {
 
 /** The record a recorded ban leaves: its windowResetAt confirms marks up to that time. */
 function recordReset(ip: string, windowResetAt: number): IpRecord {
-  return {
-    ...recordKey(ip),
-    kind: "ip",
-    ip,
-    family: "ipv4",
-    cidr: `${ip}/32`,
-    banCount: 1,
-    banCountByJail: { sshd: 1 },
-    recentBans: [],
-    windowResetAt,
-    version: 1,
-    updatedAtIso: "",
-  };
+  return { ...recordAfterOneBan(ip), windowResetAt, version: 1 };
 }
 
 describe("counting a batch into a window block", () => {

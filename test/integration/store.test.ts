@@ -8,11 +8,11 @@ import {
   isoOfSeconds,
   PERMANENT_BAN_ENDS_AT,
   PERMANENT_SHARD,
-  recordKey,
   type WindowBlock,
   windowBlockKey,
 } from "../../lambda/aws/store-items";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { recordAfterOneBan } from "../support/records";
 import { blocksOf, windowOf } from "../support/window-blocks";
 
 let db: LocalDynamo;
@@ -41,15 +41,7 @@ function window(ip: string, failures: number): Omit<WindowBlock, "version"> {
 function bannedRecord(ip: string, endsAt: number | null): Omit<IpRecord, "version"> {
   const timed = endsAt !== null;
   return {
-    ...recordKey(ip),
-    kind: "ip",
-    ip,
-    family: "ipv4",
-    cidr: `${ip}/32`,
-    banCount: 1,
-    banCountByJail: { sshd: 1 },
-    recentBans: [],
-    updatedAtIso: "2026-11-25T12:00:00.000Z",
+    ...recordAfterOneBan(ip),
     banShard: timed ? banShardOf(ip) : PERMANENT_SHARD,
     banEndsAt: endsAt ?? PERMANENT_BAN_ENDS_AT,
     banEndsAtIso: isoOfSeconds(endsAt ?? PERMANENT_BAN_ENDS_AT),
