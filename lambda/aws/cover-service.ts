@@ -219,57 +219,39 @@ export class CoverService {
         await this.dropEntries(record, EVICTED, now, allocator);
       }
     }
-    // 2. New covers, freeing their members' host entries while a target NACL has no room.
+    // 2. Covers to place: new ones, and kept ones still without their entries (an earlier pass found no room). While
+    // a target NACL has no room, entries the plan replaces make it: first those this cover replaces (its members'
+    // host entries and the narrower covers it merges), then others (the cover that replaces them comes later in
+    // this pass, and the plan fits the quota).
     const covers = plan.entries.filter((entry) => entry.cover);
+    const kept = new Set(plan.entries.map((entry) => entry.cidr));
     const placed = new Map<string, IpRecord>();
-    // Host entries that covers replace: room for the covers when the NACL is full (own members first, below).
     const replaceable = covers
       .flatMap((entry) => entry.members.flatMap((ip) => records.get(ip) ?? []))
-      .filter((record) => !isCover(record) && hasEntries(record));
+      .filter((record) => !kept.has(record.ip) && hasEntries(record));
     for (const entry of covers) {
       const existing = records.get(entry.cidr);
-      if (existing?.ban !== undefined) {
-        placed.set(
-          entry.cidr,
-          await this.replace(await this.extend(existing, entry.endsAt, now), now, allocator),
-        );
+      const extended =
+        existing?.ban === undefined ? undefined : await this.extend(existing, entry.endsAt, now);
+      if (extended?.ban !== undefined && extended.ban.state !== "pending") {
+        placed.set(entry.cidr, extended);
         continue;
       }
       const memberRecords = entry.members.flatMap((ip) => records.get(ip) ?? []);
-      const targets = [...new Set(memberRecords.flatMap((record) => record.ban?.targets ?? []))].sort();
-      const family = ipFamily(entry.members[0]?.split("/")[0] ?? "");
-      const own = new Set(entry.members);
-      const victims = [
-        ...replaceable.filter((record) => own.has(record.ip)),
-        ...replaceable.filter((record) => !own.has(record.ip)),
-      ];
-      for (const naclId of targets.length > 0 ? targets : naclIds) {
-        while ((await allocator.freeSlots(naclId, family)) === 0 && victims.length > 0) {
-          const victim = victims.shift() as IpRecord;
-          replaceable.splice(replaceable.indexOf(victim), 1);
-          await this.dropEntries(
-            victim,
-            `being replaced by the covering entry ${entry.cidr}`,
-            now,
-            allocator,
-          );
-        }
+      const memberTargets = [...new Set(memberRecords.flatMap((record) => record.ban?.targets ?? []))].sort();
+      const targets = extended?.ban?.targets ?? (memberTargets.length > 0 ? memberTargets : naclIds);
+      await this.makeRoom(entry, targets, replaceable, allocator, now);
+      if (extended !== undefined) {
+        placed.set(entry.cidr, await this.replace(extended, now, allocator));
+        continue;
       }
       const cover = await store.modifyRecord(entry.cidr, (current) =>
         current?.ban !== undefined && !hasEnded(current.ban, Math.floor(now / 1000))
           ? undefined
-          : coverRecord(
-              current,
-              entry.cidr,
-              entry.endsAt,
-              entry.members,
-              targets.length > 0 ? targets : naclIds,
-              now,
-            ),
+          : coverRecord(current, entry.cidr, entry.endsAt, entry.members, targets, now),
       );
       if (cover?.ban === undefined) continue;
-      const enforced = (await bans.enforce(cover, allocator, now)) ?? cover;
-      placed.set(entry.cidr, enforced);
+      placed.set(entry.cidr, (await bans.enforce(cover, allocator, now)) ?? cover);
       report.created.push(entry.cidr);
     }
     // 3. Members: marked covered (their host entries removed); replaced covers lifted.
@@ -309,6 +291,32 @@ export class CoverService {
       const own = claims.has(record.ip) && ban.state === "enforcing";
       const claimed = own ? record : await bans.claim(record, now, this.deps.claimGraceSeconds);
       if (claimed !== undefined) await bans.enforce(claimed, allocator, now);
+    }
+  }
+
+  /**
+   * Frees entries from `replaceable` (the plan replaces them) while a NACL of `targets` has no room for `entry`: its
+   * own members first.
+   */
+  private async makeRoom(
+    entry: PlannedEntry,
+    targets: readonly string[],
+    replaceable: IpRecord[],
+    allocator: SlotAllocator,
+    now: number,
+  ): Promise<void> {
+    const family = ipFamily(entry.cidr.split("/")[0] ?? "");
+    const own = new Set(entry.members);
+    const victims = [
+      ...replaceable.filter((record) => own.has(record.ip)),
+      ...replaceable.filter((record) => !own.has(record.ip)),
+    ];
+    for (const naclId of targets) {
+      while ((await allocator.freeSlots(naclId, family)) === 0 && victims.length > 0) {
+        const victim = victims.shift() as IpRecord;
+        replaceable.splice(replaceable.indexOf(victim), 1);
+        await this.dropEntries(victim, `being replaced by the covering entry ${entry.cidr}`, now, allocator);
+      }
     }
   }
 

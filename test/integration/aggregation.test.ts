@@ -8,7 +8,15 @@ import { respond } from "../../lambda/handlers/respond";
 import type { Runtime } from "../../lambda/handlers/runtime";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
 import { sshdJail } from "../support/jails";
-import { activeBans, attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
+import {
+  activeBans,
+  attackLines,
+  createWorld,
+  failedPassword,
+  logsEvent,
+  T0,
+  type World,
+} from "../support/runtime-world";
 
 let db: LocalDynamo;
 let world: World;
@@ -149,6 +157,64 @@ describe("aggregation through the responder and the unbanner", () => {
     );
     expect(requests).toBeLessThanOrEqual(ips.length);
     expect(requests).toBeLessThanOrEqual(0.3 * ips.length);
+  }, 120_000);
+
+  it("stays at most one DynamoDB request per distinct IP in every batch of the attack, lines in random order", async () => {
+    world = await aggregatingWorld();
+    const ips = attackers(1000, 30);
+    // Five failures of each address, shuffled (seeded), a line every 10 ms, delivered in ten 5-second batches.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const sources = ips.flatMap((ip) => [ip, ip, ip, ip, ip]);
+    for (let index = sources.length - 1; index > 0; index--) {
+      const other = Math.floor(random() * (index + 1));
+      [sources[index], sources[other]] = [sources[other] as string, sources[index] as string];
+    }
+    const start = T0 - 50_000;
+    const lines = sources.map((ip, index) => failedPassword(ip, start + index * 10, 10_000 + index));
+    // The batch in which each address has its fifth failure.
+    const crossing = new Map<string, number>();
+    const seen = new Map<string, number>();
+    sources.forEach((ip, index) => {
+      seen.set(ip, (seen.get(ip) ?? 0) + 1);
+      if (seen.get(ip) === 5) crossing.set(ip, Math.floor(index / 500));
+    });
+    const perBatch: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const chunk = lines.slice(batch * 500, (batch + 1) * 500);
+      const distinct = new Set(sources.slice(batch * 500, (batch + 1) * 500)).size;
+      const { runtime, recorder } = world.runtime();
+      const now = start + (batch + 1) * 5000;
+      await respondAndAggregate(
+        runtime,
+        logsEvent(chunk, { logStream: world.instanceId, batch: 10 + batch, at: now }),
+        now,
+        `request-${batch}`,
+      );
+      const requests = totalRequests(recorder.dynamoRequests);
+      perBatch.push(`${requests}/${distinct}`);
+      expect(requests, `batch ${batch}: ${requests} requests for ${distinct} addresses`).toBeLessThanOrEqual(
+        distinct,
+      );
+      // Every address that crossed maxretry so far is blocked by the end of the batch, in every NACL.
+      const due = ips.filter((ip) => (crossing.get(ip) ?? 99) <= batch);
+      for (const naclId of world.naclIds) {
+        expect(
+          due.filter((ip) => !blockedBy(naclId, ip)),
+          `batch ${batch}, ${naclId}: crossed, not blocked`,
+        ).toEqual([]);
+        expect(world.model.countEntries(naclId, false, "ipv4")).toBeLessThanOrEqual(20);
+      }
+    }
+    console.log(`requests / distinct addresses, batch by batch: ${perBatch.join(", ")}`);
+    for (const naclId of world.naclIds) {
+      expect(ips.filter((ip) => !blockedBy(naclId, ip))).toEqual([]);
+      expect(world.model.countEntries(naclId, false, "ipv4")).toBeLessThanOrEqual(20);
+    }
+    userEntriesUnchanged();
   }, 120_000);
 
   it("records each ban once when two containers place the same batch at the same time", async () => {
