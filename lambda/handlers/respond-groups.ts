@@ -165,8 +165,8 @@ async function ban(
 
 /**
  * Hands the batch's proposed bans and its renewals to the placer, then announces each proposal recorded; one that
- * another writer banned first is reported against that ban. A proposal the placer left unrecorded fails the batch
- * (Lambda retries it: nothing of it was written, so it counts again).
+ * another writer banned first is reported against that ban. A proposal the placer left unrecorded fails the batch:
+ * Lambda retries it with the same request id, which owns the ban's mark on its window block and records it then.
  */
 export async function placeBans(
   runtime: Runtime,

@@ -241,6 +241,35 @@ describe("aggregation through the responder and the unbanner", () => {
     }
   });
 
+  it("fails the batch when its first records cannot be written, and Lambda's retry records and covers them", async () => {
+    world = await aggregatingWorld();
+    const ips = attackers(60, 3);
+    const event = logsEvent(attackLines(ips, 5), { logStream: world.instanceId });
+    const { runtime, dynamodb } = world.runtime();
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "BatchWriteItemCommand")
+          throw new Error("simulated: DynamoDB refuses the batch");
+        return next(args);
+      },
+      { step: "initialize", name: "refuseBatchWrites" },
+    );
+    await expect(respondAndAggregate(runtime, event, T0, "request-1")).rejects.toThrow(/not recorded/);
+    expect(await runtime.store.getRecord(ips[0] as string)).toBeUndefined();
+    expect((await runtime.store.getWindowBlock(ips[0] as string))?.marks[ips[0] as string]).toMatchObject({
+      by: "request-1",
+    });
+    // Another delivery of the batch meanwhile (another request id) bans nobody twice: the bans are in flight.
+    const { runtime: other } = world.runtime();
+    expect((await respondAndAggregate(other, event, T0 + 10_000, "request-2")).bans).toEqual([]);
+    // Lambda's retry keeps the request id: it owns the marks and records every ban, covered.
+    const { runtime: retry } = world.runtime();
+    const summary = await respondAndAggregate(retry, event, T0 + 60_000, "request-1");
+    expect([...summary.bans].sort()).toEqual([...ips].sort());
+    expect([...(await coveredBans(retry)).keys()].sort()).toEqual([...ips].sort());
+    for (const naclId of world.naclIds) expect(ips.filter((ip) => !blockedBy(naclId, ip))).toEqual([]);
+  });
+
   it("lets a newly banned address inside a cover join it without an entry of its own", async () => {
     world = await aggregatingWorld();
     const { runtime } = world.runtime();
