@@ -76,6 +76,8 @@ export interface BanMark {
    * block; a resumed ban is recorded without them.)
    */
   readonly failureTimes: readonly number[];
+  /** The event-id digests the window had counted: a void mark gives them back too, so nothing counts twice. */
+  readonly counted: Readonly<Record<string, number>>;
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */

@@ -105,8 +105,8 @@ export function planBlock(
       windows[entryKey] = windowEntry(group, count.state, now);
       return { kind: "counted", failures: count.fresh.length };
     }
-    const { failureTimes, lines } = count.state;
-    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes };
+    const { failureTimes, lines, counted } = count.state;
+    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes, counted };
     // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
     // redelivery of them), and the mark holds its failures until the record does.
     delete windows[entryKey];
@@ -118,7 +118,7 @@ export function planBlock(
   return { item: blockItem(key, block, shard, { windows, marks, totals }, groups, now), verdicts };
 }
 
-/** The window of a void mark's address with the mark's failure times back in it. */
+/** The window of a void mark's address with the mark's failure times and event ids back in it. */
 function restored(window: WindowItem | undefined, mark: BanMark, group: FailureGroup): WindowItem {
   const failureTimes = [...mark.failureTimes, ...(window?.failureTimes ?? [])].sort((a, b) => a - b);
   const base = window ?? {
@@ -133,6 +133,7 @@ function restored(window: WindowItem | undefined, mark: BanMark, group: FailureG
   return {
     ...base,
     failureTimes,
+    counted: { ...mark.counted, ...window?.counted },
     lines: window?.lines ?? [],
   };
 }

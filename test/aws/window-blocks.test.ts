@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type IpRecord,
@@ -176,6 +177,7 @@ describe("the size of a block", () => {
           atIso: "",
           by: `request-${index}`,
           failureTimes: [NOW - 20 * 60_000],
+          counted: {},
         },
       ]),
     );
@@ -185,6 +187,7 @@ describe("the size of a block", () => {
       atIso: "",
       by: "request-live",
       failureTimes: [NOW - 2000],
+      counted: {},
     };
     const current: WindowBlock = {
       ...windowBlockKey(v6),
@@ -203,5 +206,96 @@ describe("the size of a block", () => {
     expect(kept["2001:db8:7:9::ffff"]).toEqual(recent);
     expect(kept["2001:db8:7:9::2"]).toBeUndefined();
     expect(kept["2001:db8:7:9::bb9"]).toBeDefined();
+  });
+});
+
+describe("a block over any sequence of batches (property)", () => {
+  const ADDRESSES = ["203.0.113.4", "203.0.113.8", "203.0.113.11", "203.0.113.15"];
+
+  it("counts each event once, bans an address only when no ban of it is in force or in flight, and keeps its budget", () => {
+    const batch = fc.record({
+      // Events by index: a later batch may repeat earlier ones (a redelivery).
+      events: fc.array(
+        fc.record({ address: fc.integer({ min: 0, max: 3 }), id: fc.integer({ min: 0, max: 60 }) }),
+        {
+          minLength: 1,
+          maxLength: 12,
+        },
+      ),
+      invocation: fc.integer({ min: 0, max: 2 }),
+      /** Whether the invocation records its bans (else it dies before: its marks stay unconfirmed). */
+      records: fc.boolean(),
+      // Time runs up to 590 s after the first event (below): every event stays inside findtime (10 minutes), where
+      // its id is remembered, and marks can outlive their 5-minute grace.
+      advance: fc.constantFrom(1_000, 10_000, 120_000),
+    });
+    fc.assert(
+      fc.property(fc.array(batch, { minLength: 1, maxLength: 25 }), (batches) => {
+        let block: WindowBlock | undefined;
+        let now = NOW;
+        const records = new Map<string, IpRecord>();
+        const countedIds = new Set<string>();
+        const delivered = new Set<string>();
+        const bannedUntil = new Map<string, number>();
+        const inFlight = new Map<string, { by: string; at: number }>();
+        for (const { events, invocation, records: recordsBans, advance } of batches) {
+          now = Math.min(now + advance, NOW + 590_000);
+          const by = `request-${invocation}`;
+          const groups = ADDRESSES.map((ip, index) => ({
+            jail,
+            ip,
+            failures: events
+              .filter((event) => event.address === index)
+              .map((event) => ({
+                eventId: `${ip}-${event.id}`,
+                at: NOW + event.id * 1000,
+                patternId: "sshd.failed-password",
+                text: `event ${event.id}`,
+              })),
+          })).filter((group) => group.failures.length > 0);
+          for (const group of groups) for (const failure of group.failures) delivered.add(failure.eventId);
+          const plan = planBlock(KEY, block, groups, records, now, by);
+          plan.verdicts.forEach((verdict, index) => {
+            const group = groups[index] as FailureGroup;
+            if (verdict.kind === "ban" && !verdict.resumed) {
+              for (const id of verdict.fresh.map((failure) => failure.eventId)) {
+                expect(countedIds.has(id), `${id} counted twice`).toBe(false);
+                countedIds.add(id);
+              }
+            }
+            if (verdict.kind !== "ban") return;
+            expect((bannedUntil.get(group.ip) ?? 0) > now, `${group.ip} banned while banned`).toBe(false);
+            const flight = inFlight.get(group.ip);
+            if (flight !== undefined && flight.by !== by) {
+              expect(now - flight.at >= MARK_GRACE_MS, `${group.ip} banned while in flight`).toBe(true);
+            }
+            inFlight.set(group.ip, { by, at: verdict.resumed ? (flight?.at ?? now) : now });
+            if (recordsBans) {
+              bannedUntil.set(group.ip, now + 3600_000);
+              records.set(group.ip, {
+                ...recordReset(group.ip, now),
+                ban: { endsAt: Math.floor(now / 1000) + 3600 },
+              } as IpRecord);
+              inFlight.delete(group.ip);
+            }
+          });
+          if (plan.item !== undefined) {
+            expect(JSON.stringify(plan.item.windows).length).toBeLessThanOrEqual(BLOCK_BUDGET);
+            // No event counted twice: the block's total never exceeds the distinct events delivered.
+            expect(plan.item.totals.sshd ?? 0).toBeLessThanOrEqual(delivered.size);
+            block = { ...plan.item, version: (block?.version ?? 0) + 1 };
+          }
+          // Bans end: the unbanner lifts them from the records (their history stays).
+          for (const [ip, until] of bannedUntil) {
+            if (until <= now) {
+              const { ban: _ended, ...rest } = records.get(ip) as IpRecord;
+              records.set(ip, rest as IpRecord);
+              bannedUntil.delete(ip);
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
