@@ -16,7 +16,7 @@ import type { Runtime } from "./runtime";
  */
 
 /** Window blocks (or bans) worked on at once in one invocation. */
-export const GROUP_CONCURRENCY = 16;
+const GROUP_CONCURRENCY = 16;
 const MAX_GROUP_ROUNDS = 12;
 
 /**
@@ -57,12 +57,66 @@ interface Ban {
 }
 
 /**
+ * Counts a batch's groups block by block (one conditional write per window block shard, at most
+ * {@link GROUP_CONCURRENCY} at once), then records the bans the blocks marked, as many at once (each may write NACL
+ * entries). A block that could not be written fails its groups. `read` is the batch's read of blocks and records.
+ */
+export async function handleGroups(
+  runtime: Runtime,
+  invocation: Invocation,
+  payload: LogsPayload,
+  groups: readonly FailureGroup[],
+  read: {
+    readonly blocks: ReadonlyMap<string, WindowBlock>;
+    readonly records: ReadonlyMap<string, IpRecord>;
+  },
+  now: number,
+): Promise<PromiseSettledResult<GroupOutcome>[]> {
+  const byBlock = new Map<string, number[]>();
+  groups.forEach((group, index) => {
+    const key = blockId(windowBlockKey(group.ip));
+    const indexes = byBlock.get(key);
+    if (indexes === undefined) byBlock.set(key, [index]);
+    else indexes.push(index);
+  });
+  const blocks = [...byBlock];
+  const settled = await mapSettled(blocks, GROUP_CONCURRENCY, ([key, indexes]) =>
+    handleBlock(
+      runtime,
+      invocation,
+      indexes.map((index) => groups[index] as FailureGroup),
+      read.blocks.get(key),
+      read.records,
+      now,
+    ),
+  );
+  const verdicts: PromiseSettledResult<BlockVerdict>[] = new Array(groups.length);
+  settled.forEach((result, blockIndex) => {
+    (blocks[blockIndex]?.[1] ?? []).forEach((groupIndex, position) => {
+      verdicts[groupIndex] =
+        result.status === "fulfilled"
+          ? { status: "fulfilled", value: result.value[position] as BlockVerdict }
+          : result;
+    });
+  });
+  return mapSettled(
+    groups.map((_, index) => index),
+    GROUP_CONCURRENCY,
+    async (index) => {
+      const verdict = verdicts[index] as PromiseSettledResult<BlockVerdict>;
+      if (verdict.status === "rejected") throw verdict.reason;
+      return settle(runtime, invocation, payload, groups[index] as FailureGroup, verdict.value, now);
+    },
+  );
+}
+
+/**
  * Counts the groups of one window block (all their addresses share it) and marks the bans they reach, with one
  * compare-and-swap of the block, re-reading it and the addresses' records when a concurrent writer got there
  * first. Returns a verdict per group, as written; {@link settle} then records the bans. `records` holds the
  * addresses' records as the batch read them.
  */
-export async function handleBlock(
+async function handleBlock(
   runtime: Runtime,
   invocation: Invocation,
   groups: readonly FailureGroup[],
@@ -95,7 +149,7 @@ export async function handleBlock(
 }
 
 /** The outcome of a group's verdict: a ban marked for it is recorded (or proposed, with aggregation) here. */
-export function settle(
+function settle(
   runtime: Runtime,
   invocation: Invocation,
   payload: LogsPayload,

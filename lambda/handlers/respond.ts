@@ -1,24 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
-import { blockId } from "../aws/store";
-import { windowBlockKey } from "../aws/store-items";
-import type { BlockVerdict } from "../aws/window-blocks";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/detector";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
-import { mapSettled } from "./map-settled";
 import { holdInOverflow } from "./overflow";
-import {
-  type BanPlacer,
-  GROUP_CONCURRENCY,
-  handleBlock,
-  type Invocation,
-  placeBans,
-  settle,
-} from "./respond-groups";
+import { type BanPlacer, handleGroups, type Invocation, placeBans } from "./respond-groups";
 import type { Runtime } from "./runtime";
 
 /** What one invocation did, for logs, tests and the benchmark. */
@@ -51,9 +40,8 @@ const EMPTY: ResponderSummary = {
  * The responder: one CloudWatch Logs batch at time `now` (epoch ms, read once by the handler). Decodes, runs each
  * enabled jail's detector over the lines, then per window block (store-items.ts): counts the new failures of its
  * addresses and marks their bans with one conditional write, then records each ban (record -> leases + entries ->
- * record). With a `place`r (aggregation), the bans of
- * addresses never banned are recorded together after the batch, covered where a covering entry holds them, 25 per
- * request. A payload that cannot be decoded throws (Lambda retries, then the on-failure destination gets it); any
+ * record). With a `place`r (aggregation), the bans of addresses never banned are recorded together after the
+ * batch, covered where a covering entry holds them, 25 per request. A payload that cannot be decoded throws (Lambda retries, then the on-failure destination gets it); any
  * other error is thrown after every IP was tried, and a retry repeats nothing thanks to the event ids, but records
  * the bans it marked (`invocationId`: Lambda's request id, which its retries keep).
  */
@@ -98,42 +86,7 @@ export async function respond(
     proposes: place !== undefined,
     id: invocationId,
   };
-  // The groups of one window block are counted together: one conditional write per block (issue 7).
-  const byBlock = new Map<string, number[]>();
-  groups.forEach((group, index) => {
-    const key = blockId(windowBlockKey(group.ip));
-    byBlock.set(key, [...(byBlock.get(key) ?? []), index]);
-  });
-  const verdicts: PromiseSettledResult<BlockVerdict>[] = new Array(groups.length);
-  const blocks = [...byBlock];
-  const settled = await mapSettled(blocks, GROUP_CONCURRENCY, ([key, indexes]) =>
-    handleBlock(
-      runtime,
-      invocation,
-      indexes.map((index) => groups[index] as FailureGroup),
-      read.blocks.get(key),
-      read.records,
-      now,
-    ),
-  );
-  settled.forEach((result, blockIndex) => {
-    (blocks[blockIndex]?.[1] ?? []).forEach((groupIndex, position) => {
-      verdicts[groupIndex] =
-        result.status === "fulfilled"
-          ? { status: "fulfilled", value: result.value[position] as BlockVerdict }
-          : result;
-    });
-  });
-  // Then the bans the blocks marked are recorded, a bounded number at once (each may write NACL entries).
-  const phase = await mapSettled(
-    groups.map((_, index) => index),
-    GROUP_CONCURRENCY,
-    async (index) => {
-      const verdict = verdicts[index] as PromiseSettledResult<BlockVerdict>;
-      if (verdict.status === "rejected") throw verdict.reason;
-      return settle(runtime, invocation, payload, groups[index] as FailureGroup, verdict.value, now);
-    },
-  );
+  const phase = await handleGroups(runtime, invocation, payload, groups, read, now);
   const results = place === undefined ? phase : await placeBans(runtime, payload, groups, phase, place, now);
 
   const summary = {
