@@ -78,6 +78,8 @@ export interface BanMark {
   readonly failureTimes: readonly number[];
   /** The event-id digests the window had counted: a void mark gives them back too, so nothing counts twice. */
   readonly counted: Readonly<Record<string, number>>;
+  /** When the window the ban used would have expired (epoch seconds): how long a void mark's window lives again. */
+  readonly windowExpiresAt: number;
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */

@@ -89,7 +89,10 @@ export function planBlock(
       changed = true;
     }
     // The ban of a void mark never came: its failures count again (those still inside findtime).
-    if (status === "void" && mark !== undefined) windows[entryKey] = restored(windows[entryKey], mark, group);
+    if (status === "void" && mark !== undefined) {
+      const markKey = windowEntryKey(mark.jail, group.ip);
+      windows[markKey] = restored(windows[markKey], mark, group.ip);
+    }
     if (status === "ours" && mark !== undefined) {
       banned.add(group.ip);
       return { kind: "ban", fresh: [], failures: mark.failureTimes.length, lines: [], record, resumed: true };
@@ -106,7 +109,16 @@ export function planBlock(
       return { kind: "counted", failures: count.fresh.length };
     }
     const { failureTimes, lines, counted } = count.state;
-    marks[group.ip] = { jail: group.jail.name, at: now, atIso: isoOfMs(now), by, failureTimes, counted };
+    const windowExpiresAt = windowEntry(group, count.state, now).expiresAt;
+    marks[group.ip] = {
+      jail: group.jail.name,
+      at: now,
+      atIso: isoOfMs(now),
+      by,
+      failureTimes,
+      counted,
+      windowExpiresAt,
+    };
     // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
     // redelivery of them), and the mark holds its failures until the record does.
     delete windows[entryKey];
@@ -119,22 +131,20 @@ export function planBlock(
 }
 
 /** The window of a void mark's address with the mark's failure times and event ids back in it. */
-function restored(window: WindowItem | undefined, mark: BanMark, group: FailureGroup): WindowItem {
+function restored(window: WindowItem | undefined, mark: BanMark, ip: string): WindowItem {
   const failureTimes = [...mark.failureTimes, ...(window?.failureTimes ?? [])].sort((a, b) => a - b);
-  const base = window ?? {
-    jail: group.jail.name,
-    ip: group.ip,
-    counted: {},
-    totalFailures: 0,
-    lastFailureAt: Math.max(0, ...failureTimes),
-    lastFailureAtIso: isoOfMs(Math.max(0, ...failureTimes)),
-    expiresAt: 0,
-  };
+  const lastFailureAt = Math.max(window?.lastFailureAt ?? 0, ...failureTimes);
   return {
-    ...base,
+    jail: mark.jail,
+    ip,
+    totalFailures: window?.totalFailures ?? 0,
+    lines: window?.lines ?? [],
     failureTimes,
     counted: { ...mark.counted, ...window?.counted },
-    lines: window?.lines ?? [],
+    lastFailureAt,
+    lastFailureAtIso: isoOfMs(lastFailureAt),
+    // Kept as long as the banned window would have been: its ids must answer redeliveries inside findtime.
+    expiresAt: Math.max(window?.expiresAt ?? 0, mark.windowExpiresAt),
   };
 }
 

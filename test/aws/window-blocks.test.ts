@@ -117,6 +117,19 @@ describe("a ban mark", () => {
     expect(along.item?.marks).toEqual({});
   });
 
+  it("gives its failures and their event ids back when void, and they outlive the write that restores them", () => {
+    const later = NOW + MARK_GRACE_MS + 1000;
+    // A redelivery of one banned line, by another invocation, once the mark is void: nothing new to count.
+    const first = planBlock(KEY, marked, [group(A, 1)], new Map(), later, "request-2");
+    expect(first.verdicts).toEqual([{ kind: "duplicate" }]);
+    const restored = first.item?.windows[windowEntryKey("sshd", A)];
+    expect(restored?.failureTimes).toHaveLength(5);
+    expect(Object.keys(restored?.counted ?? {})).toHaveLength(5);
+    // The same line once more: still nothing to count, the ids were kept.
+    const again = planBlock(KEY, stored(first, 2), [group(A, 1)], new Map(), later + 1000, "request-3");
+    expect(again).toEqual({ item: undefined, verdicts: [{ kind: "duplicate" }] });
+  });
+
   it("is void past the grace period when its record never came: the failures inside findtime ban again", () => {
     const later = NOW + MARK_GRACE_MS + 1000;
     const fresh = { ...group(A, 1, 30), failures: [{ ...group(A, 1, 30).failures[0], at: later - 1000 }] };
@@ -178,6 +191,7 @@ describe("the size of a block", () => {
           by: `request-${index}`,
           failureTimes: [NOW - 20 * 60_000],
           counted: {},
+          windowExpiresAt: 0,
         },
       ]),
     );
@@ -188,6 +202,7 @@ describe("the size of a block", () => {
       by: "request-live",
       failureTimes: [NOW - 2000],
       counted: {},
+      windowExpiresAt: 0,
     };
     const current: WindowBlock = {
       ...windowBlockKey(v6),
