@@ -141,20 +141,15 @@ export class CloudjailStore {
    */
   async putNewRecords(records: readonly Omit<IpRecord, "version">[]): Promise<IpRecord[]> {
     const written = records.map((record) => ({ ...record, version: 1 }) as IpRecord);
-    for (let start = 0; start < written.length; start += BATCH_WRITE_LIMIT) {
-      let pending: { PutRequest: { Item: Record<string, unknown> } }[] = written
-        .slice(start, start + BATCH_WRITE_LIMIT)
-        .map((item) => ({ PutRequest: { Item: item as unknown as Record<string, unknown> } }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round === MAX_UNPROCESSED_ROUNDS)
-          throw new Error(`BatchWriteItem left ${pending.length} records unwritten`);
-        if (round > 0) await this.sleep(Math.random() * 25 * 2 ** round);
-        const result = await this.documents.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      }
-    }
+    const puts = written.map((item) => ({
+      PutRequest: { Item: item as unknown as Record<string, unknown> },
+    }));
+    await this.inChunks(puts, BATCH_WRITE_LIMIT, "BatchWriteItem", async (pending) => {
+      const result = await this.documents.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+      );
+      return (result.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+    });
     return written;
   }
 
@@ -240,23 +235,35 @@ export class CloudjailStore {
 
   private async getMany(keys: readonly ItemKey[]): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
-    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_LIMIT) as Record<
-        string,
-        unknown
-      >[];
+    await this.inChunks<Record<string, unknown>>(keys, BATCH_GET_LIMIT, "BatchGetItem", async (pending) => {
+      const result = await this.documents.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+      );
+      found.push(...(result.Responses?.[this.tableName] ?? []));
+      return result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    });
+    return found;
+  }
+
+  /**
+   * Sends `items` `limit` at a time through `send`, which returns what DynamoDB left unprocessed; that is sent
+   * again after a jittered pause, at most {@link MAX_UNPROCESSED_ROUNDS} times, then it throws.
+   */
+  private async inChunks<T>(
+    items: readonly T[],
+    limit: number,
+    operation: string,
+    send: (chunk: T[]) => Promise<T[]>,
+  ): Promise<void> {
+    for (let start = 0; start < items.length; start += limit) {
+      let pending = items.slice(start, start + limit);
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_UNPROCESSED_ROUNDS)
-          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+          throw new Error(`${operation} left ${pending.length} items unprocessed`);
         if (round > 0) await this.sleep(Math.random() * 25 * 2 ** round);
-        const result = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        );
-        found.push(...(result.Responses?.[this.tableName] ?? []));
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        pending = await send(pending);
       }
     }
-    return found;
   }
 }
 

@@ -142,6 +142,58 @@ describe("writing the first records of a batch's bans", () => {
   });
 });
 
+describe("what DynamoDB leaves unprocessed", () => {
+  /**
+   * A client in front of dynalite that, like the service under load, processes only the first `taken` items of
+   * every other batch request and hands the rest back as unprocessed.
+   */
+  function throttling(taken: number) {
+    const sizes: number[] = [];
+    let call = 0;
+    const client = {
+      send: async (command: { input: { RequestItems: Record<string, unknown> } }) => {
+        const table = store.tableName;
+        const request = command.input.RequestItems[table] as { Keys?: unknown[] } | unknown[];
+        const items = Array.isArray(request) ? request : (request.Keys ?? []);
+        sizes.push(items.length);
+        if (call++ % 2 === 1 || items.length <= taken) return documents.send(command as never);
+        const [now, later] = [items.slice(0, taken), items.slice(taken)];
+        const input = Array.isArray(request)
+          ? { RequestItems: { [table]: now } }
+          : { RequestItems: { [table]: { ...request, Keys: now } } };
+        const result = await documents.send(
+          new (command.constructor as new (input: unknown) => never)(input),
+        );
+        return Array.isArray(request)
+          ? { ...(result as object), UnprocessedItems: { [table]: later } }
+          : { ...(result as object), UnprocessedKeys: { [table]: { Keys: later } } };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    return { store: new CloudjailStore(client, store.tableName, async () => {}), sizes };
+  }
+
+  it("writes again the records a BatchWriteItem left unprocessed", async () => {
+    const ips = Array.from({ length: 30 }, (_, index) => `198.51.100.${index}`);
+    const { store: partial, sizes } = throttling(10);
+    await partial.putNewRecords(ips.map((ip) => bannedRecord(ip, 900)));
+    // 25 sent, 10 processed, 15 sent again; then the last 5.
+    expect(sizes).toEqual([25, 15, 5]);
+    const read = await store.readBatch(ips);
+    expect(read.records.size).toBe(30);
+  });
+
+  it("reads again the keys a BatchGetItem left unprocessed", async () => {
+    const ips = Array.from({ length: 60 }, (_, index) => `198.51.100.${index}`);
+    await store.putNewRecords(ips.map((ip) => bannedRecord(ip, 900)));
+    const { store: partial, sizes } = throttling(30);
+    const read = await partial.readBatch(ips);
+    expect(read.records.size).toBe(60);
+    // The 60 records and their block shards in one request: 30 read, the rest sent again.
+    const keys = 60 + new Set(ips.map((ip) => windowBlockKey(ip).pk)).size;
+    expect(sizes).toEqual([keys, keys - 30]);
+  });
+});
+
 describe("listing bans by end time without a scan", () => {
   beforeEach(async () => {
     const ends: [string, number | null][] = [
