@@ -59,8 +59,8 @@ export class ProposedBans {
 
   /**
    * Records the proposal of `ip` shaped by `shape`: at once when the address has a record, else queued for
-   * {@link flush} (shaping a queued record again replaces it: still one write). Returns the record as it is (or will be) written; undefined when another writer banned the
-   * address first.
+   * {@link flush} (shaping a queued record again replaces it: still one write). Returns the record as it is, or
+   * will be, written; undefined when another writer banned the address first.
    */
   async record(
     ip: string,

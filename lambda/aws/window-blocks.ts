@@ -104,12 +104,12 @@ export function planBlock(
     if (count.fresh.every((failure) => resetAt !== undefined && failure.at <= resetAt)) return reported;
     changed = true;
     totals[group.jail.name] = (totals[group.jail.name] ?? 0) + count.fresh.length;
+    const window = windowEntry(group, count.state, now);
     if (!count.reached) {
-      windows[entryKey] = windowEntry(group, count.state, now);
+      windows[entryKey] = window;
       return { kind: "counted", failures: count.fresh.length };
     }
     const { failureTimes, lines, counted } = count.state;
-    const windowExpiresAt = windowEntry(group, count.state, now).expiresAt;
     marks[group.ip] = {
       jail: group.jail.name,
       at: now,
@@ -117,7 +117,7 @@ export function planBlock(
       by,
       failureTimes,
       counted,
-      windowExpiresAt,
+      windowExpiresAt: window.expiresAt,
     };
     // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
     // redelivery of them), and the mark holds its failures until the record does.
@@ -159,7 +159,7 @@ function markStatus(mark: BanMark, record: IpRecord | undefined, now: number, by
 /**
  * The block item: expired windows and stale marks dropped, and, past {@link BLOCK_BUDGET}, the windows whose last
  * failure is oldest (never one this batch touched while another remains), then marks past their grace period,
- * oldest first (only a retry hours late would have resumed one).
+ * oldest first (only a late retry of the invocation that wrote one would still use it).
  */
 function blockItem(
   key: ItemKey,
