@@ -1,14 +1,12 @@
+import { ConfigError } from "../lambda/core/config-error";
+import { checkJailRules } from "../lambda/core/config-rules";
 import { NETWORK_FIREWALL_CAPACITY_MAX } from "../lambda/core/overflow-settings";
 import type { CloudjailConfig, JailConfig, OverflowSettings } from "../lambda/core/types";
-import { SSHD_MODES } from "../lambda/core/types";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 
 /** AWS network ACL rule numbers run from 1 to 32766. */
 const RULE_NUMBER_MIN = 1;
 const RULE_NUMBER_MAX = 32766;
-/** The unbanner runs at most once a minute (EventBridge's finest schedule), so shorter bans cannot be honoured. */
-const MIN_BANTIME_SECONDS = 60;
-const FILTERS: readonly JailConfig["filter"][] = ["sshd", "recidive", "custom"];
 const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const NACL_ID = /^acl-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 
@@ -76,26 +74,13 @@ function checkOverflow(overflow: OverflowSettings | undefined): void {
   }
 }
 
+/** The jail rules live in lambda/core/config-rules.ts, shared with `cloudjail replay`. */
 function checkJail(jail: JailConfig): void {
-  if (!FILTERS.includes(jail.filter)) {
-    throw new CloudjailSettingsError(
-      `jail [${jail.name}]: filter "${jail.filter}" is unknown: use one of ${FILTERS.join(", ")} ` +
-        "(custom needs a failregex)",
-    );
-  }
-  if (jail.filter === "sshd" && !SSHD_MODES.includes(jail.mode)) {
-    throw new CloudjailSettingsError(
-      `jail [${jail.name}]: mode "${jail.mode}" is unknown: use one of ${SSHD_MODES.join(", ")}`,
-    );
-  }
-  if (jail.filter === "custom" && (jail.failregex ?? []).length === 0) {
-    throw new CloudjailSettingsError(`jail [${jail.name}]: a custom filter needs at least one failregex`);
-  }
-  if (jail.bantime !== -1 && jail.bantime < MIN_BANTIME_SECONDS) {
-    throw new CloudjailSettingsError(
-      `jail [${jail.name}]: bantime ${jail.bantime}s is below one minute; the unbanner runs once a minute, ` +
-        "so set bantime to 1m or more (or -1 for a permanent ban)",
-    );
+  try {
+    checkJailRules(jail);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CloudjailSettingsError(error.message);
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, parseConfigText } from "../../lambda/core/config";
+import { checkConfigRules } from "../../lambda/core/config-rules";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { UsageError } from "./errors";
 
@@ -22,8 +23,10 @@ export function configPath(option: string | undefined): string {
 }
 
 /**
- * Reads a configuration file: `.json` through the JSON schema, anything else as fail2ban's jail.local format.
- * Unreadable files and configuration errors become UsageError (exit code 2) with the file, line or key named.
+ * Reads a configuration file: `.json` through the JSON schema, anything else as fail2ban's jail.local format, then
+ * checks it against the rules `cdk synth` applies (lambda/core/config-rules.ts), so what synth rejects is never
+ * replayed as if it would work. Unreadable files and configuration errors become UsageError (exit code 2) with the
+ * file, line or key named.
  */
 export function loadConfig(path: string): LoadedConfig {
   let text: string;
@@ -35,10 +38,19 @@ export function loadConfig(path: string): LoadedConfig {
       `cannot read config ${path}: ${code === "ENOENT" ? "no such file" : (code ?? String(error))}`,
     );
   }
+  let loaded: ReturnType<typeof parseConfigText>;
   try {
-    return { path, ...parseConfigText(text, path) };
+    loaded = parseConfigText(text, path);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
+  try {
+    checkConfigRules(loaded.config);
+  } catch (error) {
+    // The parsers name the file and line; a rule names the jail, so the file is added here.
+    if (error instanceof ConfigError) throw new UsageError(`${path}: ${error.message}`);
+    throw error;
+  }
+  return { path, ...loaded };
 }

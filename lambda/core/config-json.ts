@@ -7,6 +7,7 @@ import {
   type JailInput,
   VALID_KEYS,
 } from "./config-schema";
+import { didYouMean } from "./config-suggestion";
 import {
   multipliersDecrease,
   parseBantime,
@@ -183,7 +184,9 @@ function describeIssues(error: z.ZodError, source: string): string {
   const lines = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.map(String).join(".") || "(top level)";
     if (issue.code === "unrecognized_keys") {
-      return `${source}: ${path}: unknown key(s) ${issue.keys.join(", ")}; valid keys: ${validKeysAt(issue.path).join(", ")}`;
+      const valid = validKeysAt(issue.path);
+      const suggestions = issue.keys.map((key) => didYouMean(key, valid)).filter(Boolean);
+      return `${source}: ${path}: unknown key(s) ${issue.keys.join(", ")}${suggestions.join("")}; valid keys: ${valid.join(", ")}`;
     }
     return `${source}: ${path}: ${issue.message}`;
   });

@@ -18,6 +18,13 @@ export const IGNORED_OPTIONS: Readonly<Record<string, string>> = {
   action: ACTION,
   chain: ACTION,
   blocktype: ACTION,
+  tcpport: ACTION,
+  udpport: ACTION,
+  returntype: ACTION,
+  lockingopt: ACTION,
+  name: ACTION,
+  dest: MAIL,
+  knocking_url: ACTION,
   protocol:
     "deny entries block all traffic, or TCP on the jail's ports with restrict_to_jail_ports under [cloudjail]",
   backend: LOGS,

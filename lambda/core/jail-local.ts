@@ -1,4 +1,5 @@
 import { ConfigError } from "./config-error";
+import { didYouMean } from "./config-suggestion";
 import { IGNORED_OPTIONS, ignoredReason } from "./ignored-options";
 import { type IniDocument, type IniEntry, type IniSection, interpolated, readIni } from "./jail-conf";
 import {
@@ -49,6 +50,10 @@ import type { CloudjailConfig, JailConfig, NaclSettings, OverflowSettings } from
 /** The section of jail.local that holds cloudjail's own settings. */
 export const CLOUDJAIL_SECTION = "cloudjail";
 
+/** The `[cloudjail]` options other than aggregation's and overflow's, as documented. */
+const CLOUDJAIL_OPTION_NAMES =
+  "scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn";
+
 /** Sections of fail2ban files that are not jails. */
 const NOT_JAILS: Readonly<Record<string, string>> = {
   includes: "included files (before/after) are not read: paste the settings you need into this file",
@@ -79,6 +84,9 @@ const JAIL_OPTIONS = new Set([
   "bantime.overalljails",
 ]);
 
+/** Every option name fail2ban and cloudjail know: what a misspelled name is compared with. */
+const KNOWN_OPTIONS = [...JAIL_OPTIONS, ...Object.keys(IGNORED_OPTIONS)];
+
 /** Parses fail2ban jail.local/jail.conf text. Errors name file + line; unknown-in-the-cloud options produce warnings. */
 export function parseJailConf(
   text: string,
@@ -92,7 +100,8 @@ export function parseJailConf(
   const jails: JailConfig[] = [];
   const unsupported: string[] = [];
 
-  checkOptionNames(document, document.defaults, warnings);
+  const referenced = referencedNames(document);
+  checkOptionNames(document, document.defaults, warnings, referenced);
   for (const section of document.sections) {
     const special = NOT_JAILS[section.name.toLowerCase()];
     if (special) {
@@ -123,7 +132,7 @@ export function parseJailConf(
       unsupported.push(section.name);
       continue;
     }
-    if (resolved.jail.enabled) checkOptionNames(document, section, warnings);
+    if (resolved.jail.enabled) checkOptionNames(document, section, warnings, referenced);
     jails.push(resolved.jail);
   }
   if (unsupported.length > 0) {
@@ -174,14 +183,32 @@ function locate(document: IniDocument, section: IniSection, key?: string): strin
   return `${document.fileName}:${entry?.line ?? section.line} [${section.name}]`;
 }
 
-/** Warns once per option that cloudjail ignores, saying why. */
-function checkOptionNames(document: IniDocument, section: IniSection, warnings: Warnings): void {
+/**
+ * Warns once per option that cloudjail ignores, saying why. An unknown name within a few letters of a known option
+ * (`ignorip`) is an error with a did-you-mean, unless a `%(name)s` reference uses it: fail2ban would skip it without
+ * a word, and the option meant (an ignoreip, a bantime) would silently not apply.
+ */
+function checkOptionNames(
+  document: IniDocument,
+  section: IniSection,
+  warnings: Warnings,
+  referenced: ReadonlySet<string>,
+): void {
   for (const entry of section.entries.values()) {
     if (JAIL_OPTIONS.has(entry.key)) continue;
     const reason = ignoredReason(entry.key);
     const where = `${document.fileName}:${entry.line}`;
-    if (reason) warnings.add(`${where}: "${entry.key}" is ignored in the cloud: ${reason}`, entry.key);
-    else if (section === document.defaults) {
+    if (reason) {
+      warnings.add(`${where}: "${entry.key}" is ignored in the cloud: ${reason}`, entry.key);
+      continue;
+    }
+    const suggestion = didYouMean(entry.key, KNOWN_OPTIONS);
+    if (suggestion !== "" && !referenced.has(entry.key)) {
+      throw new ConfigError(
+        `${where} [${section.name}]: unknown option "${entry.key}"${suggestion} (fail2ban would skip it silently)`,
+      );
+    }
+    if (section === document.defaults) {
       warnings.add(
         `${where}: "${entry.key}" is not a jail option cloudjail uses; it only serves %(${entry.key})s references`,
         entry.key,
@@ -193,6 +220,24 @@ function checkOptionNames(document: IniDocument, section: IniSection, warnings: 
       );
     }
   }
+}
+
+/** Every name a `%(name)s` (or `%(known/name)s`) reference of the document uses, lower-cased. */
+function referencedNames(document: IniDocument): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const section of [document.defaults, ...document.sections]) {
+    for (const entry of section.entries.values()) {
+      for (const match of entry.value.matchAll(/%\(([^)]*)\)s/g)) {
+        names.add(
+          (match[1] ?? "")
+            .trim()
+            .toLowerCase()
+            .replace(/^known\//, ""),
+        );
+      }
+    }
+  }
+  return names;
 }
 
 /** Reads one jail's options through the fail2ban layering: section, stock jail.conf values, `[DEFAULT]`. */
@@ -335,10 +380,12 @@ function readCloudjailSection(
       case "topic":
         topicArn = read(parseTopicArn);
         break;
-      default:
+      default: {
+        const valid = `${CLOUDJAIL_OPTION_NAMES}, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}`;
         throw new ConfigError(
-          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}`,
+          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"${didYouMean(entry.key, valid.split(", "))}; valid options: ${valid}`,
         );
+      }
     }
   }
   let overflow: OverflowSettings | undefined;

@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../bin/cli/errors";
 import { type ReplayOptions, runReplay } from "../../bin/cli/replay";
 import { createDetector } from "../../lambda/core/detector";
+import type { CloudjailConfig } from "../../lambda/core/types";
+import { loadConfigFile } from "../../lib/config-file";
+import { validateCloudjailConfig } from "../../lib/validate-config";
 
 const ROOT = join(__dirname, "../..");
 const SECURE = join(ROOT, "test/fixtures/sshd/password-failures.secure.log");
@@ -24,6 +27,22 @@ function seedWith(name: string, replacements: Record<string, string>): string {
   }
   const path = join(scratch, name);
   writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * The capture followed by itself `minutes` later (its syslog stamps moved on): each address comes back after its
+ * first bans have ended. Derived from the real capture; only the stamps of the second copy are rewritten.
+ */
+function captureTwice(name: string, minutes: number): string {
+  const text = readFileSync(SECURE, "utf8").trimEnd();
+  const moved = text.replace(/^(\w{3} [ \d]\d \d\d:\d\d:\d\d)/gm, (stamp) => {
+    const at = new Date(Date.parse(`${stamp} 2026 UTC`) + minutes * 60_000);
+    const month = at.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+    return `${month} ${String(at.getUTCDate()).padStart(2, " ")} ${at.toISOString().slice(11, 19)}`;
+  });
+  const path = join(scratch, name);
+  writeFileSync(path, `${text}\n${moved}\n`);
   return path;
 }
 
@@ -167,18 +186,19 @@ describe("cloudjail replay over real captured sshd logs", () => {
     const config = seedWith("increment.local", {
       "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1\nbantime.increment = true",
       "maxretry = 3": "maxretry = 1",
-      "bantime  = 3600": "bantime  = 1",
+      "bantime  = 3600": "bantime  = 60",
     });
-    const { events } = await replay(SECURE, { config, json: true });
+    const { events } = await replay(captureTwice("twice.log", 10), { config, json: true });
     const returning = events.filter((event) => event.ip === "127.0.3.250");
-    const [first, second] = TIMES.get("127.0.3.250") ?? [];
+    const [first] = TIMES.get("127.0.3.250") ?? [];
+    const back = later(first, 600);
     expect(returning).toEqual([
       {
         action: "ban",
         jail: "sshd",
         ip: "127.0.3.250",
         at: first,
-        until: later(first, 1),
+        until: later(first, 60),
         failures: 1,
         banCount: 1,
       },
@@ -186,27 +206,19 @@ describe("cloudjail replay over real captured sshd logs", () => {
         action: "unban",
         jail: "sshd",
         ip: "127.0.3.250",
-        at: later(first, 1),
+        at: later(first, 60),
         until: null,
         failures: 0,
         banCount: 1,
       },
+      // The replay ends with the log, before this ban's end.
       {
         action: "ban",
         jail: "sshd",
         ip: "127.0.3.250",
-        at: second,
-        until: later(second, 2),
+        at: back,
+        until: later(back, 120),
         failures: 1,
-        banCount: 2,
-      },
-      {
-        action: "unban",
-        jail: "sshd",
-        ip: "127.0.3.250",
-        at: later(second, 2),
-        until: null,
-        failures: 0,
         banCount: 2,
       },
     ]);
@@ -262,16 +274,26 @@ describe("cloudjail replay over real captured sshd logs", () => {
     const config = seedWith("recidive.local", {
       "ignoreip = 127.0.0.1/8 ::1 103.1.2.3": "ignoreip = ::1",
       "maxretry = 3": "maxretry = 1",
-      "bantime  = 3600": "bantime  = 1",
+      "bantime  = 3600": "bantime  = 60",
       "[sshd] \nenabled = true": "[sshd]\nenabled = true\n\n[recidive]\nenabled = true\nmaxretry = 2",
     });
-    const all = await replay(SECURE, { config, json: true });
+    const log = captureTwice("twice-recidive.log", 10);
+    const all = await replay(log, { config, json: true });
     const recidive = all.events.filter((event) => event.jail === "recidive");
-    expect(recidive.map((event) => [event.ip, event.at, event.until, event.failures])).toEqual([
-      ["127.0.1.4", SECOND_FAILURE.a, later(SECOND_FAILURE.a, 604_800), 2],
-      ["127.0.3.250", SECOND_FAILURE.b, later(SECOND_FAILURE.b, 604_800), 2],
-    ]);
-    const shown = await replay(SECURE, { config, json: true, jail: "recidive" });
+    // The sshd jail bans each address once per copy of the capture; recidive bans it at its second sshd ban.
+    // The sshd jail bans each address in the first copy; its second ban, ten minutes on, is recidive's second count.
+    const secondCopy = later(TIMES.get("127.0.1.1")?.[0] ?? "", 600);
+    const firstBans = only(all.events, "ban").filter(
+      (event) => event.jail === "sshd" && String(event.at) < secondCopy,
+    );
+    expect(firstBans.length).toBeGreaterThan(1);
+    expect(recidive.map((event) => [event.ip, event.at, event.until, event.failures])).toEqual(
+      firstBans.map((ban) => {
+        const back = later(String(ban.at), 600);
+        return [ban.ip, back, later(back, 604_800), 2];
+      }),
+    );
+    const shown = await replay(log, { config, json: true, jail: "recidive" });
     expect(shown.events).toEqual(recidive);
   });
 
@@ -381,6 +403,36 @@ describe("cloudjail replay usage errors", () => {
     const error = await replay(SECURE, { config }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(/broken\.local:9 \[DEFAULT\], used by \[sshd\]: maxretry/);
+  });
+
+  it("rejects a misspelled option with a did-you-mean, as cdk synth does", async () => {
+    const config = seedWith("typo.local", { "ignoreip =": "ignorip =" });
+    const expected = /typo\.local:3 \[DEFAULT\]: unknown option "ignorip"; did you mean "ignoreip"\?/;
+    const error = await replay(SECURE, { config }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(expected);
+    expect(() => loadConfigFile(config)).toThrow(expected);
+  });
+
+  it("rejects a bantime below a minute with the rule and words cdk synth uses", async () => {
+    const config = seedWith("short.local", { "bantime  = 3600": "bantime = 30" });
+    const error = await replay(SECURE, { config }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UsageError);
+    const synth = (() => {
+      const { config: loaded } = loadConfigFile(config);
+      const deployable: CloudjailConfig = {
+        ...loaded,
+        nacl: { ...loaded.nacl, vpcIds: ["vpc-0123456789abcdef0"] },
+      };
+      try {
+        validateCloudjailConfig(deployable);
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+      return "accepted";
+    })();
+    expect(synth).toMatch(/^jail \[sshd\]: bantime 30s is below one minute/);
+    expect((error as Error).message).toBe(`${config}: ${synth}`);
   });
 
   it("rejects a missing log and a bad --year", async () => {
