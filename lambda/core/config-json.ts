@@ -186,7 +186,7 @@ function describeIssues(error: z.ZodError, source: string): string {
     if (issue.code === "unrecognized_keys") {
       const valid = validKeysAt(issue.path);
       const suggestions = issue.keys.map((key) => didYouMean(key, valid)).filter(Boolean);
-      return `${source}: ${path}: unknown key(s) ${issue.keys.join(", ")}${suggestions.join("")}; valid keys: ${valid.join(", ")}`;
+      return `${source}: ${path}: unknown key(s) ${issue.keys.join(", ")}; valid keys: ${valid.join(", ")}${suggestions.join("")}`;
     }
     return `${source}: ${path}: ${issue.message}`;
   });

@@ -383,7 +383,7 @@ function readCloudjailSection(
       default: {
         const valid = `${CLOUDJAIL_OPTION_NAMES}, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}`;
         throw new ConfigError(
-          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"${didYouMean(entry.key, valid.split(", "))}; valid options: ${valid}`,
+          `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: ${valid}${didYouMean(entry.key, valid.split(", "))}`,
         );
       }
     }

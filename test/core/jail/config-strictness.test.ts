@@ -76,7 +76,7 @@ describe("a misspelled option in jail.local", () => {
     expect(
       failure(() => parse("[sshd]\nenabled = true\n[cloudjail]\nvpc_id = vpc-0123456789abcdef0\n")),
     ).toMatch(
-      /^jail\.local:4 \[cloudjail\]: unknown option "vpc_id"; did you mean "vpc_ids"\?; valid options: scope, vpc_ids/,
+      /^jail\.local:4 \[cloudjail\]: unknown option "vpc_id"; valid options: scope, vpc_ids, .*; did you mean "vpc_ids"\?$/,
     );
   });
 });
@@ -90,7 +90,9 @@ describe("a misspelled key in the JSON form", () => {
           "c.json",
         ),
       ),
-    ).toMatch(/^c\.json: defaults: unknown key\(s\) ignorip; did you mean "ignoreip"\?; valid keys: /);
+    ).toMatch(
+      /^c\.json: defaults: unknown key\(s\) ignorip; valid keys: name, enabled, .*; did you mean "ignoreip"\?$/,
+    );
   });
 });
 
