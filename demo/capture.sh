@@ -6,7 +6,8 @@
 # Everything runs inside a private mount + network namespace (unshare), so nothing on the host changes: a
 # private /dev with its own /dev/log (rsyslog, RHEL-style traditional format), an sshd on 10.0.1.23:22 and
 # [2001:db8::1]:22, and clients bound to documentation addresses (RFC 5737 / RFC 3849) plus 103.1.2.3, which
-# config/jail.local lists in ignoreip. The user `deploy` is created for the run and removed after it.
+# demo/jail.local (the demo's configuration) lists in ignoreip. The user `deploy` is created for the run and
+# removed after it.
 #
 # Run as root on Debian 12 from anywhere:  bash demo/capture.sh
 # Needs: apt-get install openssh-server sshpass rsyslog iproute2; node_modules (ssh2, tsx).

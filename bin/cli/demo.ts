@@ -9,6 +9,12 @@ import { configPath, loadConfig } from "./load-config";
 
 /** The log `npm start` replays: real sshd lines captured for the repo by demo/capture.sh (63 minutes). */
 export const DEFAULT_DEMO_LOG = path.resolve(__dirname, "../../demo/secure");
+/**
+ * The configuration the captured demo log runs with by default: config/jail.local plus the address the capture
+ * plays the admin's office from (103.1.2.3), so that the demo shows ignoreip at work. A log of your own runs with
+ * config/jail.local unless `--config` says otherwise.
+ */
+export const DEFAULT_DEMO_CONFIG = path.resolve(__dirname, "../../demo/jail.local");
 
 interface DemoCommandOptions {
   readonly log?: string;
@@ -32,7 +38,10 @@ export function registerDemo(program: Command): void {
       "--log <file>",
       'sshd log to replay; "-" reads standard input (default: demo/secure, captured for the repo)',
     )
-    .option("--config <file>", "jail configuration, jail.local or JSON (default: config/jail.local)")
+    .option(
+      "--config <file>",
+      "jail configuration, jail.local or JSON (default: demo/jail.local for the demo log, else config/jail.local)",
+    )
     .option(
       "--data <dir>",
       "keep DynamoDB's data and the NACL entries here between runs (default: a fresh start)",
@@ -40,7 +49,11 @@ export function registerDemo(program: Command): void {
     .option("--speed <n>", 'seconds of log time per real second, or "max"', "max")
     .action(async (options: DemoCommandOptions) => {
       const speed = parseSpeed(options.speed);
-      const loaded = loadConfig(configPath(options.config));
+      const loaded = loadConfig(
+        options.config === undefined && options.log === undefined
+          ? DEFAULT_DEMO_CONFIG
+          : configPath(options.config),
+      );
       const logName = options.log ?? DEFAULT_DEMO_LOG;
       const live = logName === "-";
       const { input, totalBytes } = live

@@ -4,7 +4,7 @@ import { registerUnban } from "../../bin/cli/unban";
 import { CloudjailStore, createDocumentClient } from "../../lambda/aws/store";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { type OperatorWorld, runCommand, startOperatorWorld } from "./support/operator-harness";
-import { repoConfig } from "./support/stack-config";
+import { seedConfig } from "./support/stack-config";
 
 const now = Date.UTC(2026, 10, 25, 12, 0, 0);
 let world: OperatorWorld;
@@ -28,7 +28,7 @@ beforeEach(async () => {
       ) ?? "";
   tableName = `ban-${++tableCount}`;
   await world.db.createTable(tableName);
-  config = repoConfig({ vpcIds: [vpcId] });
+  config = seedConfig({ vpcIds: [vpcId] });
 });
 
 const run = (args: string[], at = now, stackConfig = config) =>
@@ -88,7 +88,7 @@ describe("cloudjail ban", () => {
 
   it("ends with exit code 1 when the NACL has no room, keeping the ban pending for the unbanner", async () => {
     // The default NACL holds the allow-all rule 100 and the `*` deny: a quota of 3 leaves room for one ban.
-    const tight = repoConfig({ vpcIds: [vpcId], quota: 3 });
+    const tight = seedConfig({ vpcIds: [vpcId], quota: 3 });
     expect((await run(["ban", "sshd", "203.0.113.5"], now, tight)).exitCode).toBe(0);
     const full = await run(["ban", "sshd", "203.0.113.6"], now, tight);
     expect(full.exitCode).toBe(1);

@@ -7,7 +7,7 @@ import { DEFAULT_DEMO_LOG } from "../../bin/cli/demo";
 import { ProgressBar } from "../../bin/local/demo-progress";
 import { type DemoRunOptions, runDemo } from "../../bin/local/demo-run";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
-import { repoConfig } from "./support/stack-config";
+import { demoConfig } from "./support/stack-config";
 
 const capturedLog = readFileSync(DEFAULT_DEMO_LOG, "utf8");
 const noBar = new ProgressBar({ isTTY: false, columns: 80, write: () => true }, undefined);
@@ -17,7 +17,7 @@ async function demo(input: Readable, options: Partial<DemoRunOptions> = {}) {
   const summary = await runDemo({
     input,
     live: false,
-    config: repoConfig(),
+    config: demoConfig(),
     speed: "max",
     write: (text) => {
       output += text;
@@ -145,7 +145,7 @@ describe("cloudjail demo --data DIR", () => {
 
 describe("cloudjail demo with aggregation on", () => {
   it("writes covering entries as the Lambdas do (DescribeVpcs through the EC2 endpoint) and unbans covered members", async () => {
-    const config = repoConfig({ aggregation: { ...DEFAULT_AGGREGATION, threshold: 2 } });
+    const config = demoConfig({ aggregation: { ...DEFAULT_AGGREGATION, threshold: 2 } });
     const { output } = await demo(Readable.from([capturedLog]), { config });
     expect(output).toMatch(/^ +\+ acl-\S+ rule \d+: deny 198\.51\.100\.0\/24 all traffic {2}\(written\)$/m);
     expect(events(output, "UNBAN").map(([, ip]) => ip)).toEqual(

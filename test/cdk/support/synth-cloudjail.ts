@@ -8,8 +8,8 @@ import type { CloudjailStack } from "../../../lib/cloudjail-stack";
 import { loadConfigFile } from "../../../lib/config-file";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
-/** The repository's default configuration: the seed article's jail.local as printed. */
-export const SEED_JAIL_LOCAL = path.join(REPO_ROOT, "config/jail.local");
+/** The seed article's jail.local as printed (with its public 103.1.2.3 in ignoreip): a fixture, loaded verbatim. */
+export const SEED_JAIL_LOCAL = path.join(REPO_ROOT, "test/fixtures/config/seed-article.jail.local");
 
 /** Loading aws-cdk-lib and synthesizing takes tens of seconds on a busy 2-core machine. */
 export const SYNTH_TIMEOUT = 180_000;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_NACL_SETTINGS, parseJailConf } from "../../../lambda/core/config";
 
@@ -38,13 +39,43 @@ describe("parseJailConf with the seed article's jail.local", () => {
       expect.stringMatching(/jail\.local:11: "backend" is ignored in the cloud: .*CloudWatch Logs/),
     ]);
   });
+});
 
-  it("loads the repository's default config/jail.local the same way", () => {
-    const repo = parseJailConf(
-      readFileSync(join(__dirname, "../../../config/jail.local"), "utf8"),
-      "config/jail.local",
-    );
-    expect(repo.config).toEqual(config);
+describe("the repository's default config/jail.local", () => {
+  const repo = parseJailConf(
+    readFileSync(join(__dirname, "../../../config/jail.local"), "utf8"),
+    "config/jail.local",
+  );
+
+  it("keeps the article's values and loads without a warning", () => {
+    expect(repo.warnings).toEqual([]);
+    expect(repo.config.jails).toEqual([
+      expect.objectContaining({ name: "sshd", maxretry: 3, findtime: 300, bantime: 3600 }),
+    ]);
+  });
+
+  it("ignores only loopback and documentation addresses", () => {
+    const ignoreip = repo.config.jails[0]?.ignoreip ?? [];
+    expect(ignoreip).not.toContain("103.1.2.3");
+    const allowed = [
+      "127.0.0.0/8",
+      "::1/128",
+      "192.0.2.0/24",
+      "198.51.100.0/24",
+      "203.0.113.0/24",
+      "2001:db8::/32",
+    ];
+    expect(ignoreip.length).toBeGreaterThan(0);
+    for (const entry of ignoreip) {
+      const [address, bits] = ipaddr.parseCIDR(
+        entry.includes("/") ? entry : `${entry}/${entry.includes(":") ? 128 : 32}`,
+      );
+      const inside = allowed.some((range) => {
+        const [base, prefix] = ipaddr.parseCIDR(range);
+        return base.kind() === address.kind() && bits >= prefix && address.match(base, prefix);
+      });
+      expect(inside, entry).toBe(true);
+    }
   });
 });
 
