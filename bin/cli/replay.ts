@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import type { Command } from "commander";
 import {
   createDetector,
@@ -14,6 +13,7 @@ import { UsageError } from "./errors";
 import { FailureTimeline } from "./failure-timeline";
 import { forEachLine } from "./line-reader";
 import { configPath, loadConfig } from "./load-config";
+import { openLog } from "./log-input";
 import { eventJson, eventLine, ReplayTally } from "./replay-report";
 
 export interface ReplayOptions {
@@ -30,7 +30,10 @@ export function registerReplay(program: Command): void {
     .description(
       "run a whole log through detection and the jails: what would cloudjail have banned, when, for how long",
     )
-    .argument("<log>", "sshd log file (auth.log, secure, journalctl output)")
+    .argument(
+      "<log>",
+      "sshd log file (auth.log, secure, journalctl output; .gz read as is), or - for standard input",
+    )
     .option("--config <file>", "jail.local or config.json (default: config/jail.local)")
     .option("--jail <name>", "replay only this jail")
     .option(
@@ -55,13 +58,15 @@ export async function runReplay(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
   now: number,
+  /** What `-` reads. */
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
 ): Promise<void> {
   const year = options.year === undefined ? undefined : parseYear(options.year);
   const loaded = loadConfig(configPath(options.config));
   for (const warning of loaded.warnings) err.write(`warning: ${warning}\n`);
   const { shown, logJails } = selectJails(loaded.config.jails, options.jail);
   const detectors = logJails.map((jail) => detectorFor(jail, now, year));
-  const input = openLog(log);
+  const input = openLog(log, stdin);
 
   const failures = new FailureTimeline();
   let undated = 0;
@@ -107,7 +112,7 @@ export async function runReplay(
   const summary = tally.summary(
     engine,
     {
-      log,
+      log: log === "-" ? "standard input" : log,
       config: loaded.path,
       lines,
       failures: failures.size,
@@ -159,18 +164,4 @@ function parseYear(text: string): number {
   if (!/^\d{4}$/.test(text) || Number(text) < 1970)
     throw new UsageError(`invalid --year "${text}" (a four-digit year from 1970)`);
   return Number(text);
-}
-
-function openLog(path: string): AsyncIterable<Buffer> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  return (async function* () {
-    try {
-      for await (const chunk of stream) yield chunk as Buffer;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? String(error))}`,
-      );
-    }
-  })();
 }

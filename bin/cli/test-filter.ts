@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import {
@@ -13,8 +13,7 @@ import { type Failure, SSHD_MODES, type SshdMode } from "../../lambda/core/types
 import { UsageError } from "./errors";
 import { parseFilterFile } from "./filter-file";
 import { forEachLine } from "./line-reader";
-
-const READ_CHUNK = 1 << 20;
+import { openLog } from "./log-input";
 
 /** Output forms of `test-filter`, as in `fail2ban-regex -o`. */
 export const TEST_FILTER_OUTPUTS = ["summary", "ip", "row", "json"] as const;
@@ -64,7 +63,7 @@ export async function runTestFilter(
     if (error instanceof FilterConfigError) throw new UsageError(`${options.filter}: ${error.message}`);
     throw error;
   }
-  const input = openInput(file);
+  const input = openLog(file);
   const started = performance.now();
   const writer = new BufferedWriter(output);
   const perIp = new Map<string, number>();
@@ -127,39 +126,6 @@ function parseYear(text: string): number {
     throw new UsageError(`invalid --year "${text}" (a four-digit year from 1970)`);
   }
   return Number(text);
-}
-
-/** Standard input for `-`, else the file, checked up front so that an unreadable file is a usage error. */
-function openInput(file: string): AsyncIterable<Buffer> {
-  if (file === "-") return process.stdin;
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  if (fstatSync(fd).isDirectory()) {
-    closeSync(fd);
-    throw new UsageError(`cannot read ${file}: it is a directory`);
-  }
-  return readChunks(fd);
-}
-
-/**
- * The file's bytes in chunks read into one reused buffer: forEachLine is done with a chunk before it asks for the
- * next, and a fresh 1 MB buffer per read costs page faults (about 10% of the CPU time on the 1M-line bench log).
- */
-async function* readChunks(fd: number): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(READ_CHUNK);
-  try {
-    for (;;) {
-      const read = readSync(fd, buffer, 0, READ_CHUNK, null);
-      if (read === 0) return;
-      yield buffer.subarray(0, read);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function formatFailure(failure: Failure, out: Exclude<TestFilterOutput, "summary">): string {
