@@ -18,6 +18,10 @@ export const METRIC = {
   overflowSize: "OverflowSize",
   /** Bans the overflow target refused for want of room (its limit reached, or no IP set of their family). */
   overflowRefused: "OverflowRefused",
+  /** Running protected instances whose auth log has not arrived within the threshold (lambda/core/fleet-silence.ts). */
+  silentInstances: "SilentInstances",
+  /** Running protected instances, silent or not: what SilentInstances is out of. */
+  protectedInstances: "ProtectedInstances",
 } as const;
 
 /**
