@@ -21,6 +21,7 @@ import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
 import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
+import { FleetWatch } from "./fleet-watch";
 import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
 
 /** The runtime environment variable names both Lambdas read at cold start (issue 4; the overflow target, issue 7). */
@@ -55,6 +56,8 @@ export class Cloudjail extends Construct {
   public readonly monitoring: CloudjailMonitoring;
   /** The WAF IP sets or Network Firewall rule group the configuration's `overflow` chooses, if it chooses one. */
   public readonly overflow: CloudjailOverflow | undefined;
+  /** Counts the protected instances whose auth log has gone silent, with its alarm (lib/fleet-watch.ts). */
+  public readonly fleetWatch: FleetWatch;
 
   constructor(scope: Construct, id: string, props: CloudjailProps) {
     super(scope, id);
@@ -168,6 +171,13 @@ export class Cloudjail extends Construct {
       alerts,
       naclSlotsLowThreshold: settings.naclSlotsLowThreshold,
       overflow: this.overflow !== undefined,
+    });
+    this.fleetWatch = new FleetWatch(this, "FleetWatch", {
+      network: settings.config.nacl,
+      logGroups,
+      alerts,
+      logRetention: settings.logRetention,
+      dashboard: this.monitoring.dashboard,
     });
   }
 

@@ -1,6 +1,12 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import type { LambdaClient } from "@aws-sdk/client-lambda";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { UsageError } from "./errors";
 
 /** How an operator command reaches AWS: the standard chain, narrowed by `--profile` and `--region`. */
@@ -11,11 +17,20 @@ export interface AwsOptions {
   readonly region?: string;
 }
 
-/** The SDK clients the operator commands use. Endpoints follow `AWS_ENDPOINT_URL_<SERVICE>` as the SDK reads them. */
+/**
+ * The SDK clients the operator commands use. Endpoints follow `AWS_ENDPOINT_URL_<SERVICE>` as the SDK reads them.
+ * The clients only `fleet`, `doctor` and `ping` need are created (and their SDK modules loaded) on first use.
+ */
 export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly dynamoDb: DynamoDBClient;
   readonly ec2: EC2Client;
+  readonly cloudWatch: CloudWatchClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly lambda: LambdaClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  readonly ssm: SSMClient;
   /** The region the clients resolved (for messages). */
   region(): Promise<string>;
   /** Releases sockets so that the process can exit. */
@@ -32,10 +47,49 @@ export function createAwsClients(options: AwsOptions): AwsClients {
   const dynamoDb = new DynamoDBClient(config);
   // The NACL enforcer retries EC2 calls itself, with jitter: the SDK must not multiply its attempts.
   const ec2 = new EC2Client({ ...config, maxAttempts: 1 });
+  const created: Array<{ destroy(): void }> = [cloudFormation, dynamoDb, ec2];
+  const lazy = <T extends { destroy(): void }>(make: () => T): (() => T) => {
+    let client: T | undefined;
+    return () => {
+      if (client === undefined) {
+        client = make();
+        created.push(client);
+      }
+      return client;
+    };
+  };
+  const cloudWatch = lazy(
+    () => new (require("@aws-sdk/client-cloudwatch") as Sdk.CloudWatch).CloudWatchClient(config),
+  );
+  const logs = lazy(
+    () => new (require("@aws-sdk/client-cloudwatch-logs") as Sdk.Logs).CloudWatchLogsClient(config),
+  );
+  const lambda = lazy(() => new (require("@aws-sdk/client-lambda") as Sdk.Lambda).LambdaClient(config));
+  const sns = lazy(() => new (require("@aws-sdk/client-sns") as Sdk.Sns).SNSClient(config));
+  const sqs = lazy(() => new (require("@aws-sdk/client-sqs") as Sdk.Sqs).SQSClient(config));
+  const ssm = lazy(() => new (require("@aws-sdk/client-ssm") as Sdk.Ssm).SSMClient(config));
   return {
     cloudFormation,
     dynamoDb,
     ec2,
+    get cloudWatch() {
+      return cloudWatch();
+    },
+    get logs() {
+      return logs();
+    },
+    get lambda() {
+      return lambda();
+    },
+    get sns() {
+      return sns();
+    },
+    get sqs() {
+      return sqs();
+    },
+    get ssm() {
+      return ssm();
+    },
     region: async () => {
       try {
         return await cloudFormation.config.region();
@@ -44,11 +98,19 @@ export function createAwsClients(options: AwsOptions): AwsClients {
       }
     },
     destroy: () => {
-      cloudFormation.destroy();
-      dynamoDb.destroy();
-      ec2.destroy();
+      for (const client of created) client.destroy();
     },
   };
+}
+
+/** The SDK modules loaded on first use (`require` keeps them out of the commands that never need them). */
+declare namespace Sdk {
+  type CloudWatch = typeof import("@aws-sdk/client-cloudwatch");
+  type Logs = typeof import("@aws-sdk/client-cloudwatch-logs");
+  type Lambda = typeof import("@aws-sdk/client-lambda");
+  type Sns = typeof import("@aws-sdk/client-sns");
+  type Sqs = typeof import("@aws-sdk/client-sqs");
+  type Ssm = typeof import("@aws-sdk/client-ssm");
 }
 
 /** Error names the SDK uses when no usable credentials were found or they were refused. */

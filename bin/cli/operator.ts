@@ -76,18 +76,28 @@ export async function runOperator<T>(
   }
 }
 
-/** Reads a `--stack-file`: what CloudFormation would have told, for tests and offline use. */
+/**
+ * Reads a `--stack-file`: what CloudFormation would have told, for tests and offline use (`stackName`,
+ * `tableName`, `config`, and optionally the other fields of {@link DeployedStack}).
+ */
 export function readStackFile(path: string): DeployedStack {
   try {
     const value = JSON.parse(readFileSync(path, "utf8")) as Partial<DeployedStack>;
     if (typeof value.stackName !== "string" || typeof value.tableName !== "string") {
       throw new UsageError(`${path}: a stack file needs "stackName", "tableName" and "config"`);
     }
+    // What CloudFormation would also have told: the outputs, the resources, the subscribed log groups.
+    const { stackStatus, outputs, resources, subscribedLogGroups, silentAfterSeconds, logGroupName } = value;
     return {
       stackName: value.stackName,
       tableName: value.tableName,
       config: parseConfigJson(value.config, path),
-      ...(typeof value.logGroupName === "string" ? { logGroupName: value.logGroupName } : {}),
+      ...(typeof logGroupName === "string" ? { logGroupName } : {}),
+      ...(typeof stackStatus === "string" ? { stackStatus } : {}),
+      ...(outputs !== undefined ? { outputs } : {}),
+      ...(resources !== undefined ? { resources } : {}),
+      ...(subscribedLogGroups !== undefined ? { subscribedLogGroups } : {}),
+      ...(typeof silentAfterSeconds === "number" ? { silentAfterSeconds } : {}),
     };
   } catch (error) {
     if (error instanceof UsageError) throw error;

@@ -81,8 +81,7 @@ function resolveValue(value: unknown, physicalIds: ReadonlyMap<string, string>, 
     const ref = (value as { Ref?: unknown }).Ref;
     if (typeof ref === "string") {
       const physical = physicalIds.get(ref);
-      if (physical === undefined)
-        throw new TemplateConfigError(`${what} refers to unknown resource ${ref}`);
+      if (physical === undefined) throw new TemplateConfigError(`${what} refers to unknown resource ${ref}`);
       return physical;
     }
     const join = (value as { "Fn::Join"?: unknown })["Fn::Join"];

@@ -8,9 +8,15 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { ConfigError, parseConfigJson } from "../../lambda/core/config";
 import type { CloudjailConfig, JailConfig } from "../../lambda/core/types";
+import { FLEET_WATCH_ENVIRONMENT } from "../../lambda/handlers/fleet-watch-environment";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import { UsageError } from "./errors";
-import { configTextFromTemplate, TemplateConfigError } from "./stack-template";
+import {
+  configTextFromTemplate,
+  environmentValueFromTemplate,
+  subscribedLogGroupsFromTemplate,
+  TemplateConfigError,
+} from "./stack-template";
 
 /** What the operator commands need to know about a deployed cloudjail stack. */
 export interface DeployedStack {
@@ -21,6 +27,23 @@ export interface DeployedStack {
   readonly config: CloudjailConfig;
   /** The log group the CloudWatch agent ships auth logs into, when the stack created one. */
   readonly logGroupName?: string;
+  /** CloudFormation's status of the stack: CREATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE, ... */
+  readonly stackStatus?: string;
+  /** The stack's outputs by key (lib/stack-outputs.ts). */
+  readonly outputs?: Readonly<Record<string, string>>;
+  /** Every resource of the stack. */
+  readonly resources?: readonly StackResource[];
+  /** The log groups the stack's subscription filters read, by name. */
+  readonly subscribedLogGroups?: readonly string[];
+  /** The fleet watcher's threshold, seconds (from its environment), when the stack has one. */
+  readonly silentAfterSeconds?: number;
+}
+
+/** One resource of a stack, as ListStackResources names it. */
+export interface StackResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly physicalId: string;
 }
 
 /** Finds a deployed stack by name; injected into the commands so that tests need no CloudFormation. */
@@ -50,9 +73,10 @@ export function defaultStackName(cwd: string = process.cwd()): string {
 }
 
 /**
- * A locator reading CloudFormation: DescribeStacks (outputs), GetTemplate and ListStackResources (the
- * configuration inside the Lambdas' environment). An unknown stack or one that is not cloudjail's is a
- * {@link UsageError} that names the stack and region.
+ * A locator reading CloudFormation: DescribeStacks (status, outputs), GetTemplate and ListStackResources (the
+ * configuration inside the Lambdas' environment, the subscribed log groups, the fleet watcher's threshold, every
+ * resource's physical id). An unknown stack or one that is not cloudjail's is a {@link UsageError} that names the
+ * stack and region.
  */
 export function cloudFormationLocator(
   client: CloudFormationClient,
@@ -61,10 +85,12 @@ export function cloudFormationLocator(
   return async (stackName) => {
     const where = async () => `"${stackName}" in ${await region()}`;
     let outputs: Map<string, string>;
+    let stackStatus: string | undefined;
     try {
       const described = await client.send(new DescribeStacksCommand({ StackName: stackName }));
       const stack = described.Stacks?.[0];
       if (stack === undefined) throw new UsageError(`no stack ${await where()}`);
+      stackStatus = stack.StackStatus;
       outputs = new Map(
         (stack.Outputs ?? []).map((output) => [output.OutputKey ?? "", output.OutputValue ?? ""]),
       );
@@ -85,19 +111,42 @@ export function cloudFormationLocator(
     const template = await client.send(
       new GetTemplateCommand({ StackName: stackName, TemplateStage: "Original" }),
     );
-    const physicalIds = new Map<string, string>();
+    const resources: StackResource[] = [];
     for await (const page of paginateListStackResources({ client }, { StackName: stackName })) {
       for (const resource of page.StackResourceSummaries ?? []) {
         if (resource.LogicalResourceId && resource.PhysicalResourceId) {
-          physicalIds.set(resource.LogicalResourceId, resource.PhysicalResourceId);
+          resources.push({
+            logicalId: resource.LogicalResourceId,
+            type: resource.ResourceType ?? "",
+            physicalId: resource.PhysicalResourceId,
+          });
         }
       }
     }
+    const physicalIds = new Map(resources.map((resource) => [resource.logicalId, resource.physicalId]));
     try {
-      const text = configTextFromTemplate(template.TemplateBody ?? "", physicalIds);
+      const body = template.TemplateBody ?? "";
+      const text = configTextFromTemplate(body, physicalIds);
       const config = parseConfigJson(JSON.parse(text), `stack ${stackName}`);
       const logGroupName = outputs.get(STACK_OUTPUTS.authLogGroupName);
-      return { stackName, tableName, config, ...(logGroupName ? { logGroupName } : {}) };
+      const silentAfter = environmentValueFromTemplate(
+        body,
+        FLEET_WATCH_ENVIRONMENT.silentAfterSeconds,
+        physicalIds,
+      );
+      return {
+        stackName,
+        tableName,
+        config,
+        ...(logGroupName ? { logGroupName } : {}),
+        ...(stackStatus ? { stackStatus } : {}),
+        outputs: Object.fromEntries(outputs),
+        resources,
+        subscribedLogGroups: subscribedLogGroupsFromTemplate(body, physicalIds),
+        ...(silentAfter !== undefined && Number.isInteger(Number(silentAfter))
+          ? { silentAfterSeconds: Number(silentAfter) }
+          : {}),
+      };
     } catch (error) {
       if (
         error instanceof TemplateConfigError ||

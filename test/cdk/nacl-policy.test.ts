@@ -12,12 +12,16 @@ const naclArn = (id: string) =>
   `arn:aws:ec2:${PSEUDO["AWS::Region"]}:${PSEUDO["AWS::AccountId"]}:network-acl/${id}`;
 const MANAGED = { "aws:ResourceTag/cloudjail:managed": "true" };
 
-/** The statements of every Lambda role policy in the stack, with intrinsics resolved to concrete ARNs. */
+/**
+ * The statements of the runtime Lambdas' role policies (responder, unbanner), with intrinsics resolved to concrete
+ * ARNs. The fleet watcher's role holds no NACL right (test/cdk/fleet-watch.test.ts).
+ */
 function roleStatements(context: Record<string, unknown>): Map<string, PolicyStatementJson[]> {
   const { template } = synthCloudjail(context);
   const policies = template.findResources("AWS::IAM::Policy");
   const byRole = new Map<string, PolicyStatementJson[]>();
   for (const [logicalId, policy] of Object.entries(policies)) {
+    if (!/Responder|Unbanner/.test(logicalId)) continue;
     const document = resolveIntrinsics(policy.Properties.PolicyDocument) as {
       Statement: PolicyStatementJson[];
     };

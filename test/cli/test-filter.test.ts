@@ -90,7 +90,9 @@ describe("cloudjail test-filter", () => {
     await expect(run(logFile, { out: "xml" })).rejects.toThrow(/unknown output "xml"/);
     await expect(run(logFile, { filter: "apache" })).rejects.toThrow(/unknown filter "apache"/);
     await expect(run(logFile, { year: "26" })).rejects.toThrow(/invalid --year "26"/);
-    await expect(run(join(folder, "missing.log"))).rejects.toThrow(/cannot read .*missing\.log: no such file/);
+    await expect(run(join(folder, "missing.log"))).rejects.toThrow(
+      /cannot read .*missing\.log: no such file/,
+    );
     await expect(run(folder)).rejects.toThrow(UsageError);
   });
 

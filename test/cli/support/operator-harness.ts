@@ -1,6 +1,12 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { Command, CommanderError } from "commander";
 import type { AwsClients } from "../../../bin/cli/aws-clients";
 import { UsageError } from "../../../bin/cli/errors";
@@ -8,13 +14,14 @@ import type { OperatorDeps } from "../../../bin/cli/operator";
 import type { DeployedStack } from "../../../bin/cli/stack";
 import { type Ec2Endpoint, startEc2Endpoint } from "../../../bin/local/ec2-endpoint";
 import { NaclModel } from "../../../bin/local/nacl-model";
-import type { CloudjailConfig } from "../../../lambda/core/types";
 import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from "../../support/dynalite";
 
 /**
  * Runs the real operator commands in this process against dynalite (a real DynamoDB API) and the loopback EC2
  * endpoint backed by the NACL model: the commands' SDK calls go over HTTP exactly as they would to AWS. Only the
- * CloudFormation lookup is replaced, by a stack description (tested on its own in stack.test.ts).
+ * CloudFormation lookup is replaced, by a stack description (tested on its own in stack.test.ts). The services no
+ * local server answers here (CloudWatch, CloudWatch Logs, Lambda, SNS, SQS, SSM) are behind aws-sdk-client-mock in
+ * the tests that need them.
  */
 export interface OperatorWorld {
   readonly db: LocalDynamo;
@@ -33,16 +40,24 @@ export async function startOperatorWorld(): Promise<OperatorWorld> {
     const common = { region: "us-east-1", credentials: LOCAL_CREDENTIALS };
     const cloudFormation = new CloudFormationClient(common);
     const dynamoDb = new DynamoDBClient({ ...common, endpoint: db.endpoint });
-    const ec2Client = new EC2Client({ ...common, endpoint: ec2.url });
+    const ec2Client = new EC2Client({ ...common, endpoint: ec2.url, maxAttempts: 1 });
+    const others = {
+      cloudWatch: new CloudWatchClient(common),
+      logs: new CloudWatchLogsClient(common),
+      lambda: new LambdaClient(common),
+      sns: new SNSClient(common),
+      sqs: new SQSClient(common),
+      ssm: new SSMClient(common),
+    };
     return {
       cloudFormation,
       dynamoDb,
       ec2: ec2Client,
+      ...others,
       region: async () => "us-east-1",
       destroy: () => {
-        cloudFormation.destroy();
-        dynamoDb.destroy();
-        ec2Client.destroy();
+        for (const client of [cloudFormation, dynamoDb, ec2Client, ...Object.values(others)])
+          client.destroy();
       },
     };
   };
@@ -71,7 +86,7 @@ export interface CommandRun {
 export async function runCommand(
   world: OperatorWorld,
   register: ReadonlyArray<(program: Command, deps: OperatorDeps) => void>,
-  stack: { tableName: string; config: CloudjailConfig; stackName?: string; logGroupName?: string },
+  stack: Omit<DeployedStack, "stackName"> & { stackName?: string },
   args: readonly string[],
   now: number,
 ): Promise<CommandRun> {
