@@ -14,7 +14,17 @@ export type Ec2ErrorCode =
   | "NetworkAclEntryAlreadyExists"
   | "NetworkAclEntryLimitExceeded"
   | "RequestLimitExceeded"
+  | "DryRunOperation"
+  | "UnauthorizedOperation"
   | "InternalError";
+
+/** HTTP statuses EC2 gives its errors: 503 throttling, 500 its own faults, 412 DryRun, 403 denied, else 400. */
+const HTTP_STATUS: Partial<Record<Ec2ErrorCode, number>> = {
+  RequestLimitExceeded: 503,
+  InternalError: 500,
+  DryRunOperation: 412,
+  UnauthorizedOperation: 403,
+};
 
 /**
  * An EC2 API error exactly as the SDK raises one: an `EC2ServiceException` whose `name` is the EC2 code,
@@ -26,8 +36,7 @@ export class Ec2ApiError extends EC2ServiceException {
   readonly httpStatus: number;
 
   constructor(code: Ec2ErrorCode, message: string) {
-    // EC2 answers throttling with 503, its own faults with 500 and every client error with 400.
-    const httpStatus = code === "RequestLimitExceeded" ? 503 : code === "InternalError" ? 500 : 400;
+    const httpStatus = HTTP_STATUS[code] ?? 400;
     super({
       name: code,
       message,

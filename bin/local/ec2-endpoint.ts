@@ -8,7 +8,9 @@ import type { Ec2Action, NaclModel } from "./nacl-model";
 /**
  * A loopback HTTP server speaking the EC2 Query API (form-encoded POST in, XML out) for the NACL, instance, subnet
  * and VPC actions, backed by a `NaclModel`. Unchanged SDK code runs against it: point `AWS_ENDPOINT_URL_EC2` (or
- * the client's `endpoint`) at `url`. Any credentials are accepted; signatures are not checked.
+ * the client's `endpoint`) at `url`. Any credentials are accepted; signatures are not checked. `DryRun=true` is
+ * answered as EC2 answers it: `UnauthorizedOperation` when the caller lacks the right, `DryRunOperation` when the
+ * call would have succeeded (for a NACL write: the NACL exists), and nothing changes.
  */
 export interface Ec2Endpoint {
   /** `http://127.0.0.1:<port>` */
@@ -21,6 +23,12 @@ export interface Ec2EndpointOptions {
   readonly host?: string;
   /** @default 0 (any free port) */
   readonly port?: number;
+  /**
+   * IAM in miniature: whether the caller may call `action` (on the NACL `naclId` names, for NACL actions). A call
+   * it refuses is answered `UnauthorizedOperation`, with or without DryRun.
+   * @default every call is allowed
+   */
+  readonly authorize?: (request: { readonly action: Ec2Action; readonly naclId?: string }) => boolean;
 }
 
 type Handler = (model: NaclModel, params: QueryParams) => object;
@@ -79,7 +87,7 @@ const HANDLERS: Record<Ec2Action, Handler> = {
 export function startEc2Endpoint(model: NaclModel, options: Ec2EndpointOptions = {}): Promise<Ec2Endpoint> {
   const server = createServer((request, response) => {
     readBody(request)
-      .then((body) => answer(model, body, response))
+      .then((body) => answer(model, body, response, options.authorize))
       .catch((error: unknown) => {
         // A bug in the model or endpoint: say so in the answer rather than hang or hide it.
         const internal = new Ec2ApiError(
@@ -106,7 +114,12 @@ export function startEc2Endpoint(model: NaclModel, options: Ec2EndpointOptions =
   });
 }
 
-function answer(model: NaclModel, body: string, response: ServerResponse): void {
+function answer(
+  model: NaclModel,
+  body: string,
+  response: ServerResponse,
+  authorize: Ec2EndpointOptions["authorize"],
+): void {
   const requestId = randomUUID();
   const params = new QueryParams(body);
   const action = params.string("Action") ?? "";
@@ -118,11 +131,27 @@ function answer(model: NaclModel, body: string, response: ServerResponse): void 
         `The action ${action || "(none)"} is not valid for this web service.`,
       );
     }
+    const naclId = params.string("NetworkAclId");
+    if (
+      authorize !== undefined &&
+      !authorize({ action: action as Ec2Action, ...(naclId ? { naclId } : {}) })
+    ) {
+      throw new Ec2ApiError("UnauthorizedOperation", "You are not authorized to perform this operation.");
+    }
+    if (params.boolean("DryRun") === true) dryRun(model, naclId);
     send(response, 200, xmlAnswer(action, requestId, handler(model, params)));
   } catch (error) {
     if (!(error instanceof Ec2ApiError)) throw error;
     send(response, error.httpStatus, xmlError(error, requestId));
   }
+}
+
+/** A call with DryRun that passed the authorization: refused if its NACL does not exist, else DryRunOperation. */
+function dryRun(model: NaclModel, naclId: string | undefined): never {
+  if (naclId !== undefined && !model.naclIds().includes(naclId)) {
+    throw new Ec2ApiError("InvalidNetworkAclID.NotFound", `The networkAcl ID '${naclId}' does not exist`);
+  }
+  throw new Ec2ApiError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
 }
 
 function send(response: ServerResponse, status: number, xml: string): void {
