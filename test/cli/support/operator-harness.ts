@@ -12,7 +12,7 @@ import type { AwsClients } from "../../../bin/cli/aws-clients";
 import { UsageError } from "../../../bin/cli/errors";
 import type { OperatorDeps } from "../../../bin/cli/operator";
 import type { DeployedStack } from "../../../bin/cli/stack";
-import { type Ec2Endpoint, startEc2Endpoint } from "../../../bin/local/ec2-endpoint";
+import { type Ec2Endpoint, type Ec2EndpointOptions, startEc2Endpoint } from "../../../bin/local/ec2-endpoint";
 import { NaclModel } from "../../../bin/local/nacl-model";
 import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from "../../support/dynalite";
 
@@ -32,10 +32,10 @@ export interface OperatorWorld {
   stop(): Promise<void>;
 }
 
-export async function startOperatorWorld(): Promise<OperatorWorld> {
+export async function startOperatorWorld(options: Ec2EndpointOptions = {}): Promise<OperatorWorld> {
   const db = await startDynalite();
   const model = new NaclModel({ quota: 20 });
-  const ec2 = await startEc2Endpoint(model);
+  const ec2 = await startEc2Endpoint(model, options);
   const clients = (): AwsClients => {
     const common = { region: "us-east-1", credentials: LOCAL_CREDENTIALS };
     const cloudFormation = new CloudFormationClient(common);
