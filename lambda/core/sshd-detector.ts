@@ -130,11 +130,13 @@ export class SshdDetector implements Detector {
           ? NONE
           : this.repeated(this.failure(text, end, line, pattern, context, ip), line.repeats);
     } else {
-      if (match.ipStart === -1 && match.candidateCount > 0) this.resolveByConnection(text, line.pid);
-      found = this.correlate(text, end, line, line.pid, pattern, counts, context);
-      for (let repeat = 1; repeat < line.repeats; repeat++) {
-        const more = this.correlate(text, end, line, line.pid, pattern, counts, context);
-        if (more.length > 0) found = found.concat(more);
+      found = NONE;
+      if (match.ipStart !== -1 || match.candidateCount === 0 || this.resolveByConnection(text, line.pid)) {
+        found = this.correlate(text, end, line, line.pid, pattern, counts, context);
+        for (let repeat = 1; repeat < line.repeats; repeat++) {
+          const more = this.correlate(text, end, line, line.pid, pattern, counts, context);
+          if (more.length > 0) found = found.concat(more);
+        }
       }
     }
     return learned === undefined ? found : learned.concat(found);
@@ -147,22 +149,26 @@ export class SshdDetector implements Detector {
 
   /**
    * A line read more than one way (client text on both sides of the address) names the connection's own
-   * address when that is one of its readings; otherwise it names none.
+   * address when that is one of its readings; false when the connection has another address (the line then
+   * counts nothing).
    */
-  private resolveByConnection(text: string, pid: number): void {
+  private resolveByConnection(text: string, pid: number): boolean {
     const match = this.match;
     const slot = this.connections.find(pid);
     const known = slot === -1 ? undefined : connectionAddress(this.connections, slot);
-    if (known === undefined) return;
+    // Not known yet: the attempt waits for a later line of the process to name the address.
+    if (known === undefined) return true;
     for (let index = 0; index < match.candidateCount; index++) {
       const start = match.candidates[index * 2] as number;
       const end = match.candidates[index * 2 + 1] as number;
       if (this.addresses.canonical(text, start, end) === known) {
         match.ipStart = start;
         match.ipEnd = end;
-        return;
+        return true;
       }
     }
+    // None of the readings is the connection's: the line is not read at all rather than guessed.
+    return false;
   }
 
   /**
