@@ -50,55 +50,53 @@ export function matchSshdMessage(text: string, start: number, end: number, out: 
   let position = start;
   // sshd's log level words for error() and fatal(); PAM's own messages follow "error: PAM: ".
   if (text.startsWith("error: ", position) || text.startsWith("fatal: ", position)) position += 7;
+  let at: number;
   switch (text.charCodeAt(position)) {
     case 70: // F
-      return text.startsWith("Failed ", position) && failedAuth(text, position + 7, end, out);
+      at = after(text, position, "Failed ");
+      return at !== -1 && failedAuth(text, at, end, out);
     case 73: // I
-      return (
-        (text.startsWith("Invalid user ", position) || text.startsWith("Illegal user ", position)) &&
-        userFromTail(text, position + 13, end, SSHD.invalidUser, false, out)
-      );
+      at = after(text, position, "Invalid user ");
+      if (at === -1) at = after(text, position, "Illegal user ");
+      return at !== -1 && userFromTail(text, at, end, SSHD.invalidUser, false, out);
     case 85: // U
-      if (text.startsWith("User ", position)) return userNotAllowed(text, position + 5, end, out);
-      if (text.startsWith("Unable to negotiate with ", position)) {
-        return ipAfter(text, position + 25, end, SSHD.unableToNegotiate, out);
-      }
+      at = after(text, position, "User ");
+      if (at !== -1) return userNotAllowed(text, at, end, out);
+      at = after(text, position, "Unable to negotiate with ");
+      if (at !== -1) return ipAfter(text, at, end, SSHD.unableToNegotiate, out);
       return text.startsWith("Unable to negotiate a ", position) && out.set(SSHD.noMatchingAlgorithm);
     case 110: // n
       return text.startsWith("no matching ", position) && out.set(SSHD.noMatchingAlgorithm);
     case 82: // R
-      if (text.startsWith("Received disconnect from ", position)) {
-        return receivedDisconnect(text, position + 25, end, out);
-      }
-      if (text.startsWith("ROOT LOGIN REFUSED FROM ", position)) {
-        return ipAfter(text, position + 24, end, SSHD.rootLoginRefused, out);
-      }
+      at = after(text, position, "Received disconnect from ");
+      if (at !== -1) return receivedDisconnect(text, at, end, out);
+      at = after(text, position, "ROOT LOGIN REFUSED FROM ");
+      if (at !== -1) return ipAfter(text, at, end, SSHD.rootLoginRefused, out);
       return (
         text.startsWith("Read from socket failed: Connection reset", position) && out.set(SSHD.socketReset)
       );
     case 109: // m
-      return (
-        text.startsWith("maximum authentication attempts exceeded for ", position) &&
-        userFromTail(text, position + 46, end, SSHD.maxAuthAttempts, true, out)
-      );
+      at = after(text, position, "maximum authentication attempts exceeded for ");
+      return at !== -1 && userFromTail(text, at, end, SSHD.maxAuthAttempts, true, out);
     case 68: // D
-      if (text.startsWith("Disconnecting", position)) return disconnecting(text, position + 13, end, out);
-      if (text.startsWith("Disconnected from ", position)) return closedBy(text, position + 18, end, out);
-      return (
-        text.startsWith("Did not receive identification string from ", position) &&
-        ipAfter(text, position + 44, end, SSHD.noIdentification, out)
-      );
+      at = after(text, position, "Disconnecting");
+      if (at !== -1) return disconnecting(text, at, end, out);
+      at = after(text, position, "Disconnected from ");
+      if (at !== -1) return closedBy(text, at, end, out);
+      at = after(text, position, "Did not receive identification string from ");
+      return at !== -1 && ipAfter(text, at, end, SSHD.noIdentification, out);
     case 67: // C
-      if (text.startsWith("Connection closed by ", position)) return closedBy(text, position + 21, end, out);
-      if (text.startsWith("Connection reset by ", position)) return closedBy(text, position + 20, end, out);
-      return (
-        text.startsWith("Connection from ", position) &&
-        ipAfter(text, position + 16, end, SSHD.connectionFrom, out)
-      );
+      at = after(text, position, "Connection closed by ");
+      if (at === -1) at = after(text, position, "Connection reset by ");
+      if (at !== -1) return closedBy(text, at, end, out);
+      at = after(text, position, "Connection from ");
+      return at !== -1 && ipAfter(text, at, end, SSHD.connectionFrom, out);
     case 112: // p
-      return text.startsWith("pam_", position) && pamModuleFailure(text, position + 4, end, out);
+      at = after(text, position, "pam_");
+      return at !== -1 && pamModuleFailure(text, at, end, out);
     case 80: // P
-      if (text.startsWith("PAM: ", position)) return pamFailure(text, position + 5, end, out);
+      at = after(text, position, "PAM: ");
+      if (at !== -1) return pamFailure(text, at, end, out);
       return text.startsWith("Postponed ", position) && out.set(SSHD.postponed);
     case 65: // A
       if (text.startsWith("Accepted ", position)) return out.set(SSHD.accepted);
@@ -108,27 +106,29 @@ export function matchSshdMessage(text: string, start: number, end: number, out: 
     case 107: // k
       return text.startsWith("kex_exchange_identification: ", position) && out.set(SSHD.kexIdentification);
     case 98: // b
-      return (
-        text.startsWith("banner exchange: Connection from ", position) &&
-        ipAfter(text, position + 33, end, SSHD.bannerExchange, out)
-      );
+      at = after(text, position, "banner exchange: Connection from ");
+      return at !== -1 && ipAfter(text, at, end, SSHD.bannerExchange, out);
     case 66: // B
-      return (
-        text.startsWith("Bad protocol version identification ", position) &&
-        ipFromTail(text, position + 36, end, " from ", SSHD.badProtocolVersion, out)
-      );
+      at = after(text, position, "Bad protocol version identification ");
+      return at !== -1 && ipFromTail(text, at, end, " from ", SSHD.badProtocolVersion, out);
     case 84: // T
-      return (
-        text.startsWith("Timeout before authentication for ", position) &&
-        timeout(text, position + 34, end, out)
-      );
+      at = after(text, position, "Timeout before authentication for ");
+      return at !== -1 && timeout(text, at, end, out);
     case 114: // r
-      return (
-        text.startsWith("refused connect from ", position) && refusedConnect(text, position + 21, end, out)
-      );
+      at = after(text, position, "refused connect from ");
+      return at !== -1 && refusedConnect(text, at, end, out);
     default:
       return false;
   }
+}
+
+/**
+ * The index just past `prefix` when `text` has it at `position`, else -1. Every offset into sshd's fixed words
+ * comes from here, from the literal itself: a hand-counted length one off reads an address a digit short
+ * (`123.235.32.19` counted as `23.235.32.19`).
+ */
+function after(text: string, position: number, prefix: string): number {
+  return text.startsWith(prefix, position) ? position + prefix.length : -1;
 }
 
 /** `Failed <method> for [invalid user ]<user> from <IP> port <N> ssh2[: <key>]` from after `Failed `. */
@@ -267,11 +267,12 @@ function closedBy(text: string, start: number, end: number, out: SshdMatch): boo
   if (ipStart === start) {
     return out.set(preauth ? SSHD.closedPreauth : SSHD.connectionEnded, ipStart, ipEnd);
   }
-  let userStart = -1;
-  if (text.startsWith("authenticating user ", start)) userStart = start + 20;
-  else if (text.startsWith("invalid user ", start)) userStart = start + 13;
-  else if (text.startsWith("user ", start))
-    return out.set(SSHD.connectionEnded, ipStart, ipEnd, start + 5, ipStart - 1);
+  let userStart = after(text, start, "authenticating user ");
+  if (userStart === -1) userStart = after(text, start, "invalid user ");
+  const loggedIn = after(text, start, "user ");
+  if (userStart === -1 && loggedIn !== -1) {
+    return out.set(SSHD.connectionEnded, ipStart, ipEnd, loggedIn, ipStart - 1);
+  }
   if (userStart === -1 || userStart > ipStart - 1) return false;
   return out.set(
     preauth ? SSHD.closedPreauthUser : SSHD.connectionEnded,
@@ -307,22 +308,22 @@ function pamModuleFailure(text: string, start: number, end: number, out: SshdMat
  * `User not known to the underlying authentication module for ...`, `Authentication error for ...`.
  */
 function pamFailure(text: string, start: number, end: number, out: SshdMatch): boolean {
-  let userStart: number;
-  if (text.startsWith("Authentication failure for ", start)) userStart = start + 27;
-  else if (text.startsWith("Authentication error for ", start)) userStart = start + 25;
-  else if (text.startsWith("authentication failure for ", start)) userStart = start + 27;
-  else if (text.startsWith("User not known to the underlying authentication module for ", start))
-    userStart = start + 60;
-  else return false;
-  if (text.startsWith("illegal user ", userStart)) userStart += 13;
+  let userStart = after(text, start, "Authentication failure for ");
+  if (userStart === -1) userStart = after(text, start, "Authentication error for ");
+  if (userStart === -1) userStart = after(text, start, "authentication failure for ");
+  if (userStart === -1) {
+    userStart = after(text, start, "User not known to the underlying authentication module for ");
+  }
+  if (userStart === -1) return false;
+  const illegal = after(text, userStart, "illegal user ");
+  if (illegal !== -1) userStart = illegal;
   return userFromTail(text, userStart, end, SSHD.pamFailure, false, out);
 }
 
 /** `<IP> port <N>` (sshd-session) or `connection from <IP> to <IP>, pid = <N>` (the 9.8+ listener). */
 function timeout(text: string, start: number, end: number, out: SshdMatch): boolean {
-  if (text.startsWith("connection from ", start)) {
-    return ipAfter(text, start + 16, end, SSHD.listenerTimeout, out);
-  }
+  const listener = after(text, start, "connection from ");
+  if (listener !== -1) return ipAfter(text, listener, end, SSHD.listenerTimeout, out);
   return ipAfter(text, start, end, SSHD.timeoutPreauth, out);
 }
 
