@@ -1,7 +1,7 @@
 import type { CustomFilter } from "./custom-filter";
-import { countHit, type Detector, type LineContext, NONE, newStats } from "./detector-api";
+import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
 import { canonicalIp } from "./ip";
-import { contentEnd, DISPLAY_USER, displayText, isBinary, MAX_LINE_LENGTH } from "./line-limits";
+import { contentEnd, DISPLAY_USER, displayText } from "./line-limits";
 import { parseLogLine, type StampClock } from "./log-line";
 import type { Failure } from "./types";
 
@@ -16,11 +16,7 @@ export class CustomDetector implements Detector {
 
   push(text: string, context: LineContext): readonly Failure[] {
     const stats = this.stats;
-    stats.read++;
-    if (text.length > MAX_LINE_LENGTH || isBinary(text)) {
-      stats.skipped++;
-      return NONE;
-    }
+    if (screenedOut(stats, text)) return NONE;
     const line = parseLogLine(text);
     const end = contentEnd(text);
     const message = line === undefined ? text.slice(0, end) : line.message;

@@ -1,3 +1,4 @@
+import { isBinary, MAX_LINE_LENGTH } from "./line-limits";
 import type { Failure, JailConfig } from "./types";
 
 /** Which filter a detector runs: the fields of a jail that concern detection. */
@@ -44,6 +45,17 @@ export const NONE: readonly Failure[] = Object.freeze([]);
 
 export function newStats(): DetectorStats {
   return { read: 0, matched: 0, missed: 0, ignored: 0, skipped: 0, hitsByPattern: new Map() };
+}
+
+/**
+ * Counts the line as read; true (and counted as skipped) when it is too long or binary to be read at all
+ * (see line-limits.ts).
+ */
+export function screenedOut(stats: DetectorStats, text: string): boolean {
+  stats.read++;
+  if (text.length <= MAX_LINE_LENGTH && !isBinary(text)) return false;
+  stats.skipped++;
+  return true;
 }
 
 export function countHit(stats: DetectorStats, patternId: string): void {

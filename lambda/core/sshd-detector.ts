@@ -6,8 +6,8 @@ import {
   OPEN_PRECURSOR,
   type PendingFailure,
 } from "./connection-table";
-import { countHit, type Detector, type LineContext, NONE, newStats } from "./detector-api";
-import { DISPLAY_USER, displayText, isBinary, MAX_LINE_LENGTH, MAX_SSHD_MESSAGE } from "./line-limits";
+import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
+import { DISPLAY_USER, displayText, MAX_SSHD_MESSAGE } from "./line-limits";
 import { LogLine, parseLogLine as parseLogLineImport, type StampClock } from "./log-line";
 import { ServerAddresses } from "./server-addresses";
 import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-filter";
@@ -78,11 +78,7 @@ export class SshdDetector implements Detector {
 
   push(text: string, context: LineContext): readonly Failure[] {
     const stats = this.stats;
-    stats.read++;
-    if (text.length > MAX_LINE_LENGTH || isBinary(text)) {
-      stats.skipped++;
-      return NONE;
-    }
+    if (screenedOut(stats, text)) return NONE;
     // Cheap rejection of the (usually many) lines that cannot be sshd's, before any parsing.
     if (text.indexOf("sshd") === -1) {
       stats.missed++;
