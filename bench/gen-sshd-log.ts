@@ -56,25 +56,38 @@ const INVALID_USERS = [
 const VALID_USERS = ["root", "ubuntu", "ec2-user", "alice", "deploy"];
 const HOST = "ip-10-0-1-23";
 
-/** Attackers: 1,200 /24s x a few hosts, 300 IPv6 /64s; a power law makes a few of them very busy. */
-const ATTACKERS: string[] = [];
+/**
+ * Sources as a real attack spreads them: a few hundred busy hosts (a power law over 1,200 IPv4 /24s and 300 IPv6
+ * /64s) beside a long tail of sources seen once or twice, so that a 1M-line log holds hundreds of thousands of
+ * distinct addresses. Each connection keeps its one source for all its lines.
+ */
+const BUSY: string[] = [];
 for (let net = 0; net < 1200; net++) {
   const a = 1 + Math.floor(random() * 222);
   const b = Math.floor(random() * 256);
   const c = Math.floor(random() * 256);
   const hosts = 1 + Math.floor(random() * 4);
   for (let h = 0; h < hosts; h++)
-    ATTACKERS.push(`${a === 127 ? 128 : a}.${b}.${c}.${1 + Math.floor(random() * 254)}`);
+    BUSY.push(`${a === 127 ? 128 : a}.${b}.${c}.${1 + Math.floor(random() * 254)}`);
 }
 for (let net = 0; net < 300; net++) {
   const word = () => Math.floor(random() * 0x10000).toString(16);
-  ATTACKERS.push(`2001:db8:${word()}:${word()}::${word()}`);
+  BUSY.push(`2001:db8:${word()}:${word()}::${word()}`);
 }
-const attacker = () => ATTACKERS[Math.floor(random() ** 3 * ATTACKERS.length)] as string;
+function tailSource(): string {
+  if (random() < 0.1) {
+    const word = () => Math.floor(random() * 0x10000).toString(16);
+    return `2001:db8:${word()}:${word()}:${word()}::${word()}`;
+  }
+  const a = 1 + Math.floor(random() * 222);
+  return `${a === 127 ? 128 : a}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`;
+}
+const attacker = () =>
+  random() < 0.25 ? (BUSY[Math.floor(random() ** 3 * BUSY.length)] as string) : tailSource();
 const port = () => 1024 + Math.floor(random() * 64000);
 
 type Session = string[];
-const stats = { sessions: new Map<string, number>(), wrongPasswords: 0 };
+const stats = { sessions: new Map<string, number>(), wrongPasswords: 0, sources: new Set<string>() };
 const note = (kind: string) => stats.sessions.set(kind, (stats.sessions.get(kind) ?? 0) + 1);
 
 function pamFailure(ip: string, user?: string): string {
@@ -85,6 +98,7 @@ function pamFailure(ip: string, user?: string): string {
 /** One sshd connection: the messages its pid writes, in order (without stamp/host/program prefix). */
 function session(): Session {
   const ip = attacker();
+  stats.sources.add(ip);
   const p = port();
   const roll = random();
   if (roll < 0.3) {
@@ -103,6 +117,15 @@ function session(): Session {
     note("wrong-password");
     stats.wrongPasswords++;
     const user = pick(VALID_USERS);
+    if (random() < 0.2) {
+      stats.wrongPasswords += 2;
+      return [
+        pamFailure(ip, user),
+        `Failed password for ${user} from ${ip} port ${p} ssh2`,
+        `message repeated 2 times: [ Failed password for ${user} from ${ip} port ${p} ssh2]`,
+        `Connection closed by authenticating user ${user} ${ip} port ${p} [preauth]`,
+      ];
+    }
     return [
       pamFailure(ip, user),
       `Failed password for ${user} from ${ip} port ${p} ssh2`,
@@ -141,6 +164,9 @@ function session(): Session {
         `Unable to negotiate with ${ip} port ${p}: no matching key exchange method found. Their offer: diffie-hellman-group1-sha1,diffie-hellman-group14-sha1 [preauth]`,
       ],
       () => [
+        `ssh_dispatch_run_fatal: Connection from ${ip} port ${p}: message authentication code incorrect [preauth]`,
+      ],
+      () => [
         `Received disconnect from ${ip} port ${p}:11: Bye Bye [preauth]`,
         `Disconnected from authenticating user root ${ip} port ${p} [preauth]`,
       ],
@@ -171,6 +197,13 @@ function session(): Session {
       pamFailure(ip),
       `Failed password for invalid user ${forged} from ${ip} port ${p} ssh2`,
       `Connection closed by invalid user ${forged} ${ip} port ${p} [preauth]`,
+    ];
+  }
+  if (roll < 0.89) {
+    // The 9.8+ listener (its own pid) drops a penalised source: written by sshd, not by a session.
+    note("penalty-drop");
+    return [
+      `@listener drop connection #${Math.floor(random() * 10)} from [${ip}]:${p} on [10.0.1.23]:22 penalty: failed authentication`,
     ];
   }
   note("other-program");
@@ -217,8 +250,14 @@ while (written < maxLines && bytes < maxBytes) {
   const message = current.lines.shift() as string;
   if (current.lines.length === 0) active.splice(at, 1);
   clock += Math.floor(random() * 180);
-  const program = /^[A-Za-z-]+\[\d+\]: /.test(message) ? "" : `sshd[${current.pid}]: `;
-  const line = `${stamp(clock)} ${HOST} ${program}${message}\n`;
+  const listener = message.startsWith("@listener ");
+  const text = listener ? message.slice(10) : message;
+  const program = listener
+    ? "sshd[900]: "
+    : /^[A-Za-z-]+\[\d+\]: /.test(text)
+      ? ""
+      : `sshd[${current.pid}]: `;
+  const line = `${stamp(clock)} ${HOST} ${program}${text}\n`;
   chunk += line;
   bytes += line.length;
   written++;
@@ -231,6 +270,6 @@ writeSync(fd, chunk);
 closeSync(fd);
 console.error(
   `gen-sshd-log: ${written} lines, ${(bytes / 1e6).toFixed(1)} MB, seed ${values.seed}, format ${format}; ` +
-    `sessions ${JSON.stringify(Object.fromEntries(stats.sessions))}; wrong passwords offered ${stats.wrongPasswords}`,
+    `sessions ${JSON.stringify(Object.fromEntries(stats.sessions))}; wrong passwords offered ${stats.wrongPasswords}; ${stats.sources.size} distinct sources`,
 );
 console.log(out);

@@ -1,11 +1,11 @@
 /**
  * Whole-process throughput of `cloudjail test-filter --out ip` vs sshguard's `sshg-parser` on the same generated
- * 1,000,000-line sshd log, alternating the two (ROUNDS each, default 3), as median lines/s and their ratio: once
- * with the outputs read through a pipe (the target's measure), once with both sent to /dev/null.
+ * 1,000,000-line sshd log, alternating the two (ROUNDS each, default 3), as median lines/s and their ratio: first
+ * with both outputs sent to /dev/null (parsing alone: the target's measure, issue 12), then read through a pipe.
  * Issue 2 target: cloudjail >= 4x sshg-parser (product goal 10x). Also peak RSS of test-filter (GNU time), and
  * with BENCH_BIG=1 on a ~1 GB log generated to the temp dir and deleted afterwards (bounded memory).
  *
- * Exits 1 when the ratio through the pipe is below the target, or without numbers when the peers cannot be fetched.
+ * Exits 1 when the ratio parsing alone is below the target, or without numbers when the peers cannot be fetched.
  * CLOUDJAIL_BIN selects the CLI measured (default: the working tree; `CLOUDJAIL_BIN=$(bash bench/peers/snapshot.sh)`
  * measures HEAD).
  */
@@ -154,17 +154,25 @@ function main(): number {
     `machine: ${cpus().length} cores, load average ${load()} at start (shared: the ratio is fairer than rates)`,
   );
 
+  // The headline: both outputs to /dev/null, so the figure is the parsers alone (issue 12). sshg-parser writes
+  // each of its lines separately, which a pipe makes it pay for; that figure follows, labelled.
+  const alone = alternate(peers, log, true);
+  const ratio = report("PARSING ALONE (both outputs to /dev/null; the target's measure)", alone);
   const piped = alternate(peers, log, false);
-  const ratio = report("output read through a pipe (as in `test-filter --out ip | sort | uniq -c`)", piped);
-  // sshg-parser writes each of its ~495k lines separately: into a pipe that costs it more than cloudjail's
-  // buffered writes. The same runs with both outputs sent to /dev/null show the parsers alone.
-  report("output to /dev/null (parsing alone)", alternate(peers, log, true));
-  console.log(
-    `ratio (pipe): ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? "MET" : "BELOW TARGET"}; goal 10x)`,
+  report(
+    "through a pipe (outputs read by the harness, as in `test-filter --out ip | sort | uniq -c`)",
+    piped,
   );
-  const peak = Math.max(...piped.ours.map((run) => run.peakRssMb ?? 0));
+  console.log(
+    `ratio, parsing alone: ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? "MET" : "BELOW TARGET"}; goal 10x)`,
+  );
+  const peak = Math.max(
+    ...alone.ours.map((run) => run.peakRssMb ?? 0),
+    ...piped.ours.map((run) => run.peakRssMb ?? 0),
+  );
   console.log(`load average at end: ${load()}`);
-  if (peak > 0) console.log(`test-filter peak RSS on ${LINES} lines: ${peak.toFixed(0)} MB`);
+  if (peak > 0)
+    console.log(`test-filter peak RSS on ${LINES} lines: ${peak.toFixed(0)} MB (target <= 100 MB)`);
 
   if (process.env.BENCH_BIG === "1") {
     const big = generate([

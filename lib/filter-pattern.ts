@@ -48,6 +48,8 @@ const NORMAL_TERMS = [
   "connection from",
   "Postponed",
   "Accepted",
+  // OpenSSH 9.8+ PerSourcePenalties: sshd itself names the abusive source (penalty reasons of every mode).
+  "drop connection",
 ];
 
 /** Pre-authentication noise of scanners: banners, identification strings, resets, timeouts. */

@@ -68,6 +68,12 @@ export class ConnectionTable {
     return slot;
   }
 
+  /** The slot of `pid`'s connection when the table holds it, else -1; changes nothing. */
+  find(pid: number): number {
+    const slot = pid & this.mask;
+    return this.pids[slot] === pid ? slot : -1;
+  }
+
   clear(): void {
     this.pids.fill(Number.NaN);
     this.ip.fill(undefined);

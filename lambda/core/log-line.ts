@@ -1,15 +1,22 @@
 /**
  * The prefix of one auth-log line: when, which host, which program and process wrote it, and where the
- * message starts. Recognised forms:
- * - traditional syslog (RHEL / Amazon Linux `/var/log/secure`): `Nov 25 10:59:25 host sshd[7172]: ...`
- * - rsyslog RFC 3339 (Debian / Ubuntu `auth.log`): `2026-11-25T10:59:25.013160+00:00 host sshd[7172]: ...`
+ * message starts and ends. The one place every prefix form is read (a later journald JSON reader and time-zone
+ * reconciliation grow here). Recognised forms:
+ * - traditional syslog (RHEL / Amazon Linux `/var/log/secure`): `Nov 25 10:59:25 host sshd[7172]: ...`, the day
+ *   space-padded or not (`Jun 7 01:10:56`), with a fraction as `journalctl -o short-precise` writes it
+ *   (`Nov 25 10:59:25.013160 host ...`); `journalctl -o short` is this form
+ * - RFC 3339 (Debian / Ubuntu `auth.log`): `2026-11-25T10:59:25.013160+00:00 host sshd[7172]: ...`, and
+ *   `journalctl -o short-iso` / `short-iso-precise` (`2026-11-25T10:59:25+0000`, `...25.013160+00:00`)
  * - RFC 5424: `<38>1 2019-07-08T17:40:16.95-04:00 host sshd 57915 - - ...`, with or without structured data
  * - journal short form without a time: `host sshd[7172]: ...` (and a bare `sshd[7172]: ...`)
+ * - the tag as `program[pid]:`, `program:`, `[program]:` or `[program]`; a UTF-8 byte-order mark before the line
+ * - inside the message: Solaris' `[ID 800047 auth.info] `, a kernel-ring prefix some journal exports put there
+ *   (`kernel: [  970.699397] `), and rsyslog's `message repeated N times: [ <message>]` (see `repeats`)
  * Parsing is index arithmetic on the string, linear in the prefix length, and never throws.
  */
+import { isRfc3339Start, isSyslogStamp, syslogStampEnd } from "./stamp-clock";
 
-/** How the line wrote its time. */
-export type StampFormat = "syslog" | "rfc3339" | "none";
+export { StampClock, type StampFormat } from "./stamp-clock";
 
 /**
  * The parsed prefix of one line, as positions in it. The detector reuses one instance for every line so that
@@ -17,7 +24,7 @@ export type StampFormat = "syslog" | "rfc3339" | "none";
  */
 export class LogLine {
   text = "";
-  stampFormat: StampFormat = "none";
+  stampFormat: "syslog" | "rfc3339" | "none" = "none";
   stampStart = 0;
   stampEnd = 0;
   /** -1 when the line names no host. */
@@ -28,6 +35,10 @@ export class LogLine {
   pid: number | undefined = undefined;
   /** Index in the line where the message after the prefix starts. */
   messageStart = 0;
+  /** Index just after the message: trailing spaces, CR and LF (and a `repeated` wrapper's `]`) excluded. */
+  messageEnd = 0;
+  /** How many times the message was logged: rsyslog folds identical messages into `message repeated N times`. */
+  repeats = 1;
 
   /** The time text as written; empty when the line carries none. */
   get stamp(): string {
@@ -43,6 +54,11 @@ export class LogLine {
     return this.text.slice(this.programStart, this.programEnd);
   }
 
+  /** The message after the prefix, without trailing whitespace. */
+  get message(): string {
+    return this.text.slice(this.messageStart, this.messageEnd);
+  }
+
   /** True when the program is exactly `name`, without slicing. */
   isProgram(name: string): boolean {
     return (
@@ -56,8 +72,12 @@ const COLON = 58;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const BACKSLASH = 92;
+const QUOTE = 34;
+const BYTE_ORDER_MARK = 0xfeff;
 /** Longest host name or tag we accept; anything longer is not a syslog prefix. */
 const MAX_TOKEN = 255;
+/** rsyslog writes `message repeated N times` for any N; more than this is not believed (see `repeats`). */
+export const MAX_REPEATS = 1000;
 
 /**
  * Parses the prefix of `text` into `into` (a fresh LogLine by default); undefined when the line has no
@@ -72,20 +92,22 @@ export function parseLogLine(text: string, into: LogLine = new LogLine()): LogLi
   line.hostStart = -1;
   line.hostEnd = -1;
   line.pid = undefined;
-  let position = 0;
-  if (text.charCodeAt(0) === 60 /* < */) {
-    const close = priorityEnd(text);
+  line.repeats = 1;
+  let position = text.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
+  if (text.charCodeAt(position) === 60 /* < */) {
+    const close = priorityEnd(text, position);
     if (close === -1) return undefined;
     if (text.charCodeAt(close + 1) === 49 /* 1 */ && text.charCodeAt(close + 2) === SPACE) {
-      return parseRfc5424(text, close + 3, line);
+      return parseRfc5424(text, close + 3, line) ? parseMessage(text, line) : undefined;
     }
     position = close + 1;
   }
   if (isSyslogStamp(text, position)) {
+    const end = syslogStampEnd(text, position);
     line.stampFormat = "syslog";
     line.stampStart = position;
-    line.stampEnd = position + 15;
-    position += 16;
+    line.stampEnd = end;
+    position = end + 1;
   } else if (isRfc3339Start(text, position)) {
     const end = tokenEnd(text, position, 40);
     if (end === -1) return undefined;
@@ -96,16 +118,34 @@ export function parseLogLine(text: string, into: LogLine = new LogLine()): LogLi
   }
   const firstEnd = tokenEnd(text, position, MAX_TOKEN);
   if (firstEnd === -1) return undefined;
-  if (text.charCodeAt(firstEnd - 1) !== COLON) {
+  if (text.charCodeAt(firstEnd - 1) !== COLON && !isBracketedTag(text, position, firstEnd)) {
     line.hostStart = position;
     line.hostEnd = firstEnd;
     position = firstEnd + 1;
   }
-  return parseTag(text, position, line);
+  return parseTag(text, position, line) ? parseMessage(text, line) : undefined;
 }
 
-/** `program[pid]: ` or `program: ` starting at `start`. */
-function parseTag(text: string, start: number, line: LogLine): LogLine | undefined {
+/** `[program]` or `[program]:` (a tag some syslog daemons write without a pid). */
+function isBracketedTag(text: string, start: number, end: number): boolean {
+  if (text.charCodeAt(start) !== OPEN_BRACKET) return false;
+  const last = text.charCodeAt(end - 1) === COLON ? end - 2 : end - 1;
+  return last > start + 1 && text.charCodeAt(last) === CLOSE_BRACKET;
+}
+
+/** `program[pid]: `, `program: `, `[program]: ` or `[program] ` starting at `start`. */
+function parseTag(text: string, start: number, line: LogLine): boolean {
+  if (text.charCodeAt(start) === OPEN_BRACKET) {
+    const close = text.indexOf("]", start);
+    if (close === -1 || close - start > MAX_TOKEN || close === start + 1) return false;
+    line.programStart = start + 1;
+    line.programEnd = close;
+    let position = close + 1;
+    if (text.charCodeAt(position) === COLON) position++;
+    if (text.charCodeAt(position) !== SPACE) return false;
+    line.messageStart = position + 1;
+    return true;
+  }
   const limit = Math.min(text.length, start + MAX_TOKEN);
   let position = start;
   while (position < limit) {
@@ -113,7 +153,7 @@ function parseTag(text: string, start: number, line: LogLine): LogLine | undefin
     if (code === OPEN_BRACKET || code === COLON || code === SPACE) break;
     position++;
   }
-  if (position === start || position >= limit) return undefined;
+  if (position === start || position >= limit) return false;
   line.programStart = start;
   line.programEnd = position;
   if (text.charCodeAt(position) === OPEN_BRACKET) {
@@ -122,27 +162,87 @@ function parseTag(text: string, start: number, line: LogLine): LogLine | undefin
     position++;
     for (let code = text.charCodeAt(position); code >= 48 && code <= 57; code = text.charCodeAt(++position)) {
       value = value * 10 + (code - 48);
-      if (++digits > 10) return undefined;
+      if (++digits > 10) return false;
     }
-    if (digits === 0 || text.charCodeAt(position) !== CLOSE_BRACKET) return undefined;
+    if (digits === 0 || text.charCodeAt(position) !== CLOSE_BRACKET) return false;
     line.pid = value;
     position++;
   }
-  if (text.charCodeAt(position) !== COLON) return undefined;
+  if (text.charCodeAt(position) !== COLON) return false;
   position++;
   if (text.charCodeAt(position) === SPACE) position++;
   line.messageStart = position;
+  return true;
+}
+
+/**
+ * Sets the message's end, and steps over what some writers put between the tag and the program's own words:
+ * Solaris' message id, a kernel-ring stamp, rsyslog's `message repeated N times: [ ... ]`.
+ */
+function parseMessage(text: string, line: LogLine): LogLine {
+  let end = text.length;
+  for (let code = text.charCodeAt(end - 1); code === 13 || code === 10 || code === SPACE || code === 9; ) {
+    code = text.charCodeAt(--end - 1);
+  }
+  let position = line.messageStart;
+  if (text.startsWith("message repeated ", position)) {
+    const inner = repeatedMessage(text, position + 17, end, line);
+    if (inner !== -1) {
+      position = inner;
+      end--;
+    }
+  }
+  if (text.startsWith("[ID ", position)) position = solarisIdEnd(text, position + 4, end);
+  if (text.startsWith("kernel:", position)) position = kernelStampEnd(text, position + 7, end);
+  line.messageStart = position;
+  line.messageEnd = Math.max(position, end);
   return line;
 }
 
+/** `N times: [ <message>]` from after `message repeated `: sets `repeats`, returns where the message starts. */
+function repeatedMessage(text: string, start: number, end: number, line: LogLine): number {
+  let position = start;
+  let count = 0;
+  while (isDigit(text, position) && position - start < 10)
+    count = count * 10 + text.charCodeAt(position++) - 48;
+  if (
+    position === start ||
+    !text.startsWith(" times: [", position) ||
+    text.charCodeAt(end - 1) !== CLOSE_BRACKET
+  ) {
+    return -1;
+  }
+  line.repeats = Math.min(Math.max(count, 1), MAX_REPEATS);
+  position += 9;
+  return text.charCodeAt(position) === SPACE ? position + 1 : position;
+}
+
+/** `<n> <facility.level>] ` from after `[ID `; `start - 4` when it is not one. */
+function solarisIdEnd(text: string, start: number, end: number): number {
+  const close = text.indexOf("] ", start);
+  if (close === -1 || close > end || close - start > 40 || !isDigit(text, start)) return start - 4;
+  return close + 2;
+}
+
+/** ` [  970.699397] `, `[12970.699398]: ` from after `kernel:`; `start - 7` when it is not one. */
+function kernelStampEnd(text: string, start: number, end: number): number {
+  let position = text.charCodeAt(start) === SPACE ? start + 1 : start;
+  if (text.charCodeAt(position) !== OPEN_BRACKET) return start - 7;
+  const close = text.indexOf("]", position);
+  if (close === -1 || close > end || close - position > 20) return start - 7;
+  position = close + 1;
+  if (text.charCodeAt(position) === COLON) position++;
+  return text.charCodeAt(position) === SPACE ? position + 1 : start - 7;
+}
+
 /** `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]` from just after `<PRI>1 `. */
-function parseRfc5424(text: string, start: number, line: LogLine): LogLine | undefined {
+function parseRfc5424(text: string, start: number, line: LogLine): boolean {
   const stampEnd = tokenEnd(text, start, MAX_TOKEN);
   const hostEnd = stampEnd === -1 ? -1 : tokenEnd(text, stampEnd + 1, MAX_TOKEN);
   const programEnd = hostEnd === -1 ? -1 : tokenEnd(text, hostEnd + 1, MAX_TOKEN);
   const procIdEnd = programEnd === -1 ? -1 : tokenEnd(text, programEnd + 1, MAX_TOKEN);
   const msgIdEnd = procIdEnd === -1 ? -1 : tokenEnd(text, procIdEnd + 1, MAX_TOKEN);
-  if (msgIdEnd === -1) return undefined;
+  if (msgIdEnd === -1) return false;
   if (!isNil(text, start, stampEnd)) {
     line.stampFormat = "rfc3339";
     line.stampStart = start;
@@ -157,11 +257,11 @@ function parseRfc5424(text: string, start: number, line: LogLine): LogLine | und
   const procId = text.slice(programEnd + 1, procIdEnd);
   line.pid = /^\d{1,10}$/.test(procId) ? Number(procId) : undefined;
   let position = structuredDataEnd(text, msgIdEnd + 1);
-  if (position === -1) return undefined;
+  if (position === -1) return false;
   if (text.charCodeAt(position) === SPACE) position++;
-  if (text.charCodeAt(position) === 0xfeff) position++;
+  if (text.charCodeAt(position) === BYTE_ORDER_MARK) position++;
   line.messageStart = position;
-  return line;
+  return true;
 }
 
 /** RFC 5424's NILVALUE `-`. */
@@ -169,17 +269,24 @@ function isNil(text: string, start: number, end: number): boolean {
   return end - start === 1 && text.charCodeAt(start) === 45;
 }
 
-/** Index just after RFC 5424 STRUCTURED-DATA (`-` or `[id k="v"]...`, `\]` escaped), or -1. */
+/**
+ * Index just after RFC 5424 STRUCTURED-DATA (`-` or `[id k="v"]...`), or -1. Inside a quoted value `\` escapes
+ * the next character and a `]` is text (some senders do not escape it, as RFC 5424 asks).
+ */
 function structuredDataEnd(text: string, start: number): number {
   if (text.charCodeAt(start) === 45 /* - */) return start + 1;
   let position = start;
   while (text.charCodeAt(position) === OPEN_BRACKET) {
     position++;
+    let quoted = false;
     for (;;) {
       if (position >= text.length) return -1;
       const code = text.charCodeAt(position);
       if (code === BACKSLASH) position += 2;
-      else if (code === CLOSE_BRACKET) break;
+      else if (code === QUOTE) {
+        quoted = !quoted;
+        position++;
+      } else if (code === CLOSE_BRACKET && !quoted) break;
       else position++;
     }
     position++;
@@ -187,11 +294,11 @@ function structuredDataEnd(text: string, start: number): number {
   return position === start ? -1 : position;
 }
 
-/** Index of the `>` closing a leading `<PRI>` (1-3 digits), or -1. */
-function priorityEnd(text: string): number {
-  for (let position = 1; position <= 4; position++) {
+/** Index of the `>` closing a leading `<PRI>` (1-3 digits) at `start`, or -1. */
+function priorityEnd(text: string, start: number): number {
+  for (let position = start + 1; position <= start + 4; position++) {
     const code = text.charCodeAt(position);
-    if (code === 62 /* > */) return position > 1 ? position : -1;
+    if (code === 62 /* > */) return position > start + 1 ? position : -1;
     if (code < 48 || code > 57) return -1;
   }
   return -1;
@@ -206,177 +313,4 @@ function tokenEnd(text: string, start: number, max: number): number {
 function isDigit(text: string, position: number): boolean {
   const code = text.charCodeAt(position);
   return code >= 48 && code <= 57;
-}
-
-/** `Mmm dd hh:mm:ss ` (day space-padded). */
-function isSyslogStamp(text: string, position: number): boolean {
-  const upper = text.charCodeAt(position);
-  return (
-    upper >= 65 &&
-    upper <= 90 &&
-    text.charCodeAt(position + 3) === SPACE &&
-    (text.charCodeAt(position + 4) === SPACE || isDigit(text, position + 4)) &&
-    isDigit(text, position + 5) &&
-    text.charCodeAt(position + 6) === SPACE &&
-    text.charCodeAt(position + 9) === COLON &&
-    text.charCodeAt(position + 12) === COLON &&
-    text.charCodeAt(position + 15) === SPACE
-  );
-}
-
-/** `YYYY-MM-DDT` */
-function isRfc3339Start(text: string, position: number): boolean {
-  return (
-    isDigit(text, position) &&
-    isDigit(text, position + 3) &&
-    text.charCodeAt(position + 4) === 45 &&
-    text.charCodeAt(position + 7) === 45 &&
-    text.charCodeAt(position + 10) === 84 /* T */
-  );
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * Turns stamps into epoch milliseconds. Year-less syslog stamps are read as UTC in `year` when given, else
- * in the year of `now` unless that lies more than a day in the future (a stamp written in local time east
- * of UTC may run up to 14 hours ahead), in which case the year before: December lines read in January.
- */
-export class StampClock {
-  private readonly nowYear: number;
-  /** The start of the last day seen (`month * 32 + day`), this year and the year before. */
-  private dayKey = -1;
-  private dayStart = 0;
-  private dayStartYearBefore = 0;
-
-  constructor(
-    private readonly now: number,
-    private readonly year?: number,
-  ) {
-    this.nowYear = year ?? new Date(now).getUTCFullYear();
-  }
-
-  /** Epoch ms of the line's stamp, or undefined when it has none or it is not a valid time. */
-  timeOf(line: LogLine): number | undefined {
-    if (line.stampFormat === "none") return undefined;
-    if (line.stampFormat === "rfc3339") return rfc3339Time(line.text, line.stampStart, line.stampEnd);
-    return this.syslogTime(line.text, line.stampStart);
-  }
-
-  /** `Mmm dd hh:mm:ss` at `start`. */
-  private syslogTime(text: string, start: number): number | undefined {
-    const month = monthIndex(text, start);
-    const day = digitsAt(text, start + 4, 2);
-    const hours = digitsAt(text, start + 7, 2);
-    const minutes = digitsAt(text, start + 10, 2);
-    const seconds = digitsAt(text, start + 13, 2);
-    if (month === -1 || day < 1 || day > 31 || Math.min(hours, minutes, seconds) < 0) return undefined;
-    if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
-    const key = month * 32 + day;
-    if (key !== this.dayKey) {
-      this.dayKey = key;
-      this.dayStart = Date.UTC(this.nowYear, month, day);
-      this.dayStartYearBefore = Date.UTC(this.nowYear - 1, month, day);
-    }
-    const timeOfDay = ((hours * 60 + minutes) * 60 + seconds) * 1000;
-    const time = this.dayStart + timeOfDay;
-    if (this.year !== undefined || time <= this.now + DAY_MS) return time;
-    return this.dayStartYearBefore + timeOfDay;
-  }
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** 0-11 for `Jan`-`Dec` at `start`, else -1; picks by letters, then checks the whole name, without slicing. */
-function monthIndex(text: string, start: number): number {
-  const second = text.charCodeAt(start + 1);
-  const third = text.charCodeAt(start + 2);
-  let month: number;
-  switch (text.charCodeAt(start)) {
-    case 74: // J
-      month = second === 97 ? 0 : third === 110 ? 5 : 6;
-      break;
-    case 70: // F
-      month = 1;
-      break;
-    case 77: // M
-      month = third === 114 ? 2 : 4;
-      break;
-    case 65: // A
-      month = second === 112 ? 3 : 7;
-      break;
-    case 83: // S
-      month = 8;
-      break;
-    case 79: // O
-      month = 9;
-      break;
-    case 78: // N
-      month = 10;
-      break;
-    case 68: // D
-      month = 11;
-      break;
-    default:
-      return -1;
-  }
-  return text.startsWith(MONTHS[month] as string, start) ? month : -1;
-}
-
-/** `YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|+hhmm)` in `text[start, end)`; undefined when malformed. */
-function rfc3339Time(text: string, start: number, end: number): number | undefined {
-  const stamp = text.slice(start, end);
-  if (stamp.length < 19 || stamp.charCodeAt(13) !== COLON || stamp.charCodeAt(16) !== COLON) return undefined;
-  const year = digitsAt(stamp, 0, 4);
-  const month = digitsAt(stamp, 5, 2);
-  const day = digitsAt(stamp, 8, 2);
-  const hours = digitsAt(stamp, 11, 2);
-  const minutes = digitsAt(stamp, 14, 2);
-  const seconds = digitsAt(stamp, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
-  if (Math.min(hours, minutes, seconds) < 0 || hours > 23 || minutes > 59 || seconds > 60) return undefined;
-  let position = 19;
-  let milliseconds = 0;
-  if (stamp.charCodeAt(position) === 46 /* . */) {
-    position++;
-    let scale = 100;
-    while (isDigit(stamp, position)) {
-      milliseconds += (stamp.charCodeAt(position) - 48) * scale;
-      scale /= 10;
-      position++;
-    }
-    milliseconds = Math.floor(milliseconds);
-  }
-  const offset = offsetMinutes(stamp, position);
-  if (offset === undefined) return undefined;
-  return Date.UTC(year, month - 1, day, hours, minutes, seconds, milliseconds) - offset * 60_000;
-}
-
-/** Minutes east of UTC written from `position` to the end: `Z`, `+hh:mm` or `+hhmm`. */
-function offsetMinutes(stamp: string, position: number): number | undefined {
-  const rest = stamp.length - position;
-  const sign = stamp.charCodeAt(position);
-  if (sign === 90 /* Z */ || sign === 122 /* z */) return rest === 1 ? 0 : undefined;
-  if (sign !== 43 /* + */ && sign !== 45 /* - */) return undefined;
-  const colon = stamp.charCodeAt(position + 3) === COLON;
-  if (rest !== (colon ? 6 : 5)) return undefined;
-  const hours = digitsAt(stamp, position + 1, 2);
-  const minutes = digitsAt(stamp, position + (colon ? 4 : 3), 2);
-  if (hours < 0 || minutes < 0 || hours > 23 || minutes > 59) return undefined;
-  const value = hours * 60 + minutes;
-  return sign === 45 ? -value : value;
-}
-
-/** The decimal number in `count` characters at `position` (leading spaces allowed), or -1. */
-function digitsAt(text: string, position: number, count: number): number {
-  let value = 0;
-  let seen = false;
-  for (let index = position; index < position + count; index++) {
-    const code = text.charCodeAt(index);
-    if (code === SPACE && !seen) continue;
-    if (code < 48 || code > 57) return -1;
-    value = value * 10 + (code - 48);
-    seen = true;
-  }
-  return seen ? value : -1;
 }

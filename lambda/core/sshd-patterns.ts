@@ -62,6 +62,8 @@ export const SSHD = {
   rootLoginRefused: pattern("sshd.root-login-refused", "normal", "precursor"),
   pamFailure: pattern("sshd.pam-failure", "normal", "credential"),
   refusedConnect: pattern("sshd.refused-connect", "normal", "attempt", { closes: true }),
+  /** PerSourcePenalties: a source sshd drops for failed authentication (or, 10.x, for an invalid user). */
+  penaltyAuthFail: pattern("sshd.penalty-authfail", "normal", "attempt", { correlated: false }),
   maxAuthAttempts: pattern("sshd.max-auth-attempts", "normal", "summary"),
   tooManyAuthFailures: pattern("sshd.too-many-auth-failures", "normal", "summary", { closes: true }),
   authFailDisconnect: pattern("sshd.auth-fail-disconnect", "normal", "summary"),
@@ -73,7 +75,12 @@ export const SSHD = {
   badProtocolVersion: pattern("sshd.bad-protocol-version", "ddos", "attempt", { closes: true }),
   noIdentification: pattern("sshd.no-identification", "ddos", "attempt", { closes: true }),
   timeoutPreauth: pattern("sshd.timeout-preauth", "ddos", "summary", { closes: true }),
+  /** The 9.8+ listener's timeout: two addresses, the detector decides which one is remote. */
   listenerTimeout: pattern("sshd.timeout-preauth", "ddos", "attempt", { correlated: false }),
+  /** `ssh_dispatch_run_fatal: Connection from IP port N: <error> [preauth]`: a protocol error before login. */
+  dispatchFatal: pattern("sshd.dispatch-fatal", "ddos", "summary", { closes: true }),
+  /** PerSourcePenalties: a source sshd drops for connections that never tried to authenticate, or timed out. */
+  penaltyNoAuth: pattern("sshd.penalty-noauth", "ddos", "attempt", { correlated: false }),
   /** Closed before authentication by a client that never named a user. */
   closedPreauth: pattern("sshd.closed-preauth", "ddos", "summary", { closes: true }),
 
@@ -82,6 +89,8 @@ export const SSHD = {
   noAuthMethods: pattern("sshd.no-auth-methods", "extra", "summary"),
   /** Closed before authentication by a client that named a user and offered nothing acceptable. */
   closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", { closes: true }),
+  /** PerSourcePenalties: a source the configuration refuses (`RefuseConnection`). */
+  penaltyRefused: pattern("sshd.penalty-refused", "extra", "attempt", { correlated: false }),
 
   accepted: pattern("sshd.accepted", "normal", "helper"),
   postponed: pattern("sshd.postponed", "normal", "helper", { nextRound: true }),
@@ -95,6 +104,10 @@ export const SSHD = {
   connectionFrom: pattern("sshd.connection-from", "normal", "helper", { opens: true }),
   receivedDisconnect: pattern("sshd.received-disconnect", "normal", "helper"),
   connectionEnded: pattern("sshd.connection-ended", "normal", "helper", { closes: true }),
+  /** MaxStartups drops: sshd sheds load, the source did nothing wrong. */
+  dropConnection: pattern("sshd.drop-connection", "normal", "helper", { correlated: false }),
+  /** A patched sshd's `SSH: Server;Ltype: ...;Remote: IP-port` summary: the connection's address. */
+  ltypeRemote: pattern("sshd.ltype-remote", "normal", "helper"),
 } as const;
 
 /** fail2ban's modes: `ddos` and `extra` add to `normal`; `aggressive` is all of them. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createDetector, MAX_LINE_LENGTH } from "../../../lambda/core/detector";
+import { createDetector, MAX_LINE_LENGTH, MAX_SSHD_MESSAGE } from "../../../lambda/core/detector";
 import { detect, NOW, secure } from "./helpers";
 
 function timed(run: () => void): number {
@@ -17,10 +17,15 @@ describe("hostile input", () => {
     expect(stats).toMatchObject({ read: 1, skipped: 1, matched: 0 });
   });
 
-  it("reads a long user name up to the line limit, and skips a 64 KB one", () => {
-    const fits = secure(1, `Invalid user ${"u".repeat(MAX_LINE_LENGTH - 200)} from 192.0.2.1 port 22`);
-    expect(detect([fits]).ips).toEqual(["192.0.2.1"]);
-    const huge = secure(2, `Invalid user ${"u".repeat(64 * 1024)} from 192.0.2.1 port 22`);
+  it("reads an sshd message up to sshd's 500 bytes, and skips (and counts) a longer one", () => {
+    const tail = " from 192.0.2.1 port 22";
+    const longest = `Invalid user ${"u".repeat(MAX_SSHD_MESSAGE - 13 - tail.length)}${tail}`;
+    expect(longest.length).toBe(MAX_SSHD_MESSAGE);
+    expect(detect([secure(1, longest)]).ips).toEqual(["192.0.2.1"]);
+    const over = detect([secure(2, `Invalid user u${longest.slice(13)}`)]);
+    expect(over.ips).toEqual([]);
+    expect(over.stats).toMatchObject({ read: 1, skipped: 1, matched: 0 });
+    const huge = secure(3, `Invalid user ${"u".repeat(64 * 1024)} from 192.0.2.1 port 22`);
     expect(detect([huge]).stats.skipped).toBe(1);
   });
 

@@ -130,3 +130,55 @@ describe("StampClock", () => {
     expect(new StampClock(NOW).timeOf(line("2026-11-25T10:59:25+99"))).toBeUndefined();
   });
 });
+
+describe("parseLogLine, issue 12 forms", () => {
+  it("skips a UTF-8 byte-order mark before the first line", () => {
+    expect(parsed("\uFEFFNov 25 10:59:25 web1 sshd[1]: x")).toMatchObject({
+      host: "web1",
+      pid: 1,
+      message: "x",
+    });
+  });
+
+  it("reads journalctl's short-precise, short-iso and short-iso-precise stamps", () => {
+    expect(parsed("Nov 25 10:59:25.250000 web1 sshd[1]: x").time).toBe(
+      Date.UTC(2026, 10, 25, 10, 59, 25, 250),
+    );
+    expect(parsed("2026-11-25T10:59:25+0000 web1 sshd[1]: x").time).toBe(Date.UTC(2026, 10, 25, 10, 59, 25));
+    expect(parsed("2026-11-25T10:59:25.250000+01:00 web1 sshd[1]: x").time).toBe(
+      Date.UTC(2026, 10, 25, 9, 59, 25, 250),
+    );
+  });
+
+  it("reads a day of month written without padding", () => {
+    expect(parsed("Jun 7 01:10:56 host sshd[5937]: x")).toMatchObject({ host: "host", pid: 5937 });
+    expect(parsed("Jun 7 01:10:56 host sshd[5937]: x").time).toBe(Date.UTC(2026, 5, 7, 1, 10, 56));
+  });
+
+  it("reads a bracketed tag with or without its colon", () => {
+    expect(parsed("Mar  3 00:17:22 [sshd]: User root")).toMatchObject({
+      program: "sshd",
+      message: "User root",
+    });
+    expect(parsed("Jun 25 23:53:34 [sshd] User root")).toMatchObject({
+      program: "sshd",
+      message: "User root",
+    });
+  });
+
+  it("steps over Solaris message ids and kernel-ring stamps inside the message", () => {
+    expect(parsed("Mar 29 05:59:23 dusky sshd[1]: [ID 800047 auth.info] Failed x").message).toBe("Failed x");
+    expect(parsed("srv sshd[1]: kernel: [  970.699397] Failed x").message).toBe("Failed x");
+    expect(parsed("srv sshd[1]: kernel:[  970.699396]: Failed x").message).toBe("Failed x");
+  });
+
+  it("unwraps rsyslog's message repeated N times", () => {
+    const line = parseLogLine("Nov 25 10:59:25 web1 sshd[1]: message repeated 3 times: [ Failed x]");
+    expect([line?.message, line?.repeats]).toEqual(["Failed x", 3]);
+  });
+
+  it("reads RFC 5424 structured data whose quoted value holds an unescaped bracket", () => {
+    const text = '<38>1 2019-07-08T17:40:17.95-04:00 h sshd 55555 - [a b="1"][x@1 t="[brackets]"] Failed x';
+    expect(parsed(text)).toMatchObject({ pid: 55555, message: "Failed x" });
+  });
+});

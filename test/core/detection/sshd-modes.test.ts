@@ -34,8 +34,8 @@ const DDOS: ReadonlyArray<readonly [string, string]> = [
   ["sshd.closed-preauth", "Connection closed by 198.51.100.4 port 50004 [preauth]"],
   ["sshd.closed-preauth", "Connection reset by 198.51.100.5 port 50005 [preauth]"],
   [
-    "sshd.timeout-preauth",
-    "Timeout before authentication for connection from 198.51.100.6 to 10.0.0.5, pid = 4242",
+    "sshd.dispatch-fatal",
+    "ssh_dispatch_run_fatal: Connection from 198.51.100.6 port 50006: message authentication code incorrect [preauth]",
   ],
   [
     "sshd.bad-protocol-version",
