@@ -11,6 +11,7 @@ import { paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { NaclResolver } from "../../lambda/aws/nacl-resolver";
 import { TABLE_SCHEMA } from "../../lambda/aws/table-schema";
+import { formatDuration } from "../../lambda/core/duration";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import type { AwsClients } from "./aws-clients";
 import {
@@ -85,7 +86,7 @@ const EXPECTED_TABLE = {
 /** Each Lambda function is Active; with `withMetrics`, also no error or throttle within the window. */
 export async function functionChecks(context: HealthContext, withMetrics: boolean): Promise<CheckResult[]> {
   const functions = stackFunctions(context.stack);
-  const window = windowText(context.windowSeconds);
+  const window = formatDuration(context.windowSeconds);
   const counts = withMetrics
     ? await metricCounts(context, functions).catch((error: unknown) => error as Error)
     : new Map<string, { errors: number; throttles: number }>();
@@ -331,12 +332,4 @@ async function guarded(
 
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && error.name === "ResourceNotFoundException";
-}
-
-/** `1h`, `30m`, `2d`: how `--since` reads back. */
-export function windowText(seconds: number): string {
-  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
 }

@@ -102,6 +102,8 @@ function xmlFields(value: object): string {
 }
 
 function xmlValue(value: unknown): string {
+  // EC2 writes times as ISO 8601 (an instance's launchTime).
+  if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map((item) => `<item>${xmlValue(item)}</item>`).join("");
   if (value !== null && typeof value === "object") return xmlFields(value);
   return escapeXml(String(value));

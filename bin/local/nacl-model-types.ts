@@ -47,6 +47,14 @@ export interface InstanceSpec {
   readonly instanceId?: string;
   readonly subnetId: string;
   readonly privateIpAddress?: string;
+  /** EC2's `LaunchTime` (the last start), as the fleet view reads it. @default none reported */
+  readonly launchTime?: Date;
+  /** The instance profile's ARN. @default none */
+  readonly instanceProfileArn?: string;
+  /** The `Name` tag. @default none */
+  readonly name?: string;
+  /** EC2's state name. @default "running" */
+  readonly state?: "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
 }
 
 export interface VpcState {
@@ -78,4 +86,8 @@ export interface InstanceState {
   readonly instanceId: string;
   readonly subnetId: string;
   readonly privateIpAddress: string;
+  readonly launchTime?: Date;
+  readonly instanceProfileArn?: string;
+  readonly name?: string;
+  readonly state?: InstanceSpec["state"];
 }

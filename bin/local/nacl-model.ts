@@ -53,6 +53,16 @@ import { associatedBlocks, describeVpc } from "./vpc-blocks";
 export type { Ec2Action } from "./ec2-faults";
 export { EC2_ACTIONS } from "./ec2-faults";
 
+/** EC2's instance state codes, by name. */
+const INSTANCE_STATE_CODES = {
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+} as const;
+
 /** Rule numbers AWS gives the `*` default deny entries in API answers (they cannot be changed or removed). */
 export const DEFAULT_DENY_RULE = { ipv4: 32767, ipv6: 32768 } as const;
 
@@ -155,7 +165,16 @@ export class NaclModel {
     const base = parseCidr(subnet.cidrBlock);
     const privateIpAddress =
       spec.privateIpAddress ?? cidrText(base).replace(/\.0\/\d+$/, `.${10 + this.instances.size}`);
-    this.instances.set(instanceId, { instanceId, subnetId: subnet.subnetId, privateIpAddress });
+    const { launchTime, instanceProfileArn, name, state } = spec;
+    this.instances.set(instanceId, {
+      instanceId,
+      subnetId: subnet.subnetId,
+      privateIpAddress,
+      ...(launchTime ? { launchTime } : {}),
+      ...(instanceProfileArn ? { instanceProfileArn } : {}),
+      ...(name ? { name } : {}),
+      ...(state ? { state } : {}),
+    });
     return instanceId;
   }
 
@@ -307,7 +326,15 @@ export class NaclModel {
             SubnetId: instance.subnetId,
             VpcId: this.subnets.get(instance.subnetId)?.vpcId,
             PrivateIpAddress: instance.privateIpAddress,
-            State: { Code: 16, Name: "running" },
+            State: {
+              Code: INSTANCE_STATE_CODES[instance.state ?? "running"],
+              Name: instance.state ?? "running",
+            },
+            ...(instance.launchTime ? { LaunchTime: instance.launchTime } : {}),
+            ...(instance.instanceProfileArn
+              ? { IamInstanceProfile: { Arn: instance.instanceProfileArn } }
+              : {}),
+            ...(instance.name ? { Tags: [{ Key: "Name", Value: instance.name }] } : {}),
           },
         ],
       })),
