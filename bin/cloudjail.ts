@@ -18,6 +18,9 @@ const COMMANDS: Record<string, () => Register> = {
   ban: () => (require("./cli/ban") as typeof import("./cli/ban")).registerBan,
   unban: () => (require("./cli/unban") as typeof import("./cli/unban")).registerUnban,
   demo: () => (require("./cli/demo") as typeof import("./cli/demo")).registerDemo,
+  fleet: () => (require("./cli/fleet") as typeof import("./cli/fleet")).registerFleet,
+  doctor: () => (require("./cli/doctor") as typeof import("./cli/doctor")).registerDoctor,
+  ping: () => (require("./cli/ping") as typeof import("./cli/ping")).registerPing,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
