@@ -6,14 +6,12 @@ import { formatTable, formatTime } from "./table-format";
  * the same lines: `|- Currently failed:<TAB>N`, `` `- Banned IP list:<TAB>...``.
  */
 
-/** The overview: how many jails, which. */
-export function formatOverview(statuses: readonly JailStatus[]): string {
-  return [
-    "Status",
-    `|- Number of jail:\t${statuses.length}`,
-    `\`- Jail list:\t${statuses.map((status) => status.jail).join(", ")}`,
-    "",
-  ].join("\n");
+/** The overview: how many jails, which (sorted by name, as fail2ban's server lists them). */
+export function formatOverview(jails: readonly Pick<JailStatus, "jail">[]): string {
+  const names = jails.map((each) => each.jail).sort();
+  return ["Status", `|- Number of jail:\t${names.length}`, `\`- Jail list:\t${names.join(", ")}`, ""].join(
+    "\n",
+  );
 }
 
 /** One jail's block; `logGroup` takes the place of fail2ban's "File list". */

@@ -56,7 +56,7 @@ describe("the cloudjail process", () => {
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     };
-    const status = await cloudjail(["status", "--stack-file", stackFile], env);
+    const status = await cloudjail(["status", "--all", "--stack-file", stackFile], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain("Status for the jail: sshd\n");
     const malformed = await cloudjail(["unban", "1.2.3", "--stack-file", stackFile], env);

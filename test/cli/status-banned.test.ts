@@ -66,9 +66,20 @@ async function arrange(): Promise<void> {
 }
 
 describe("cloudjail status", () => {
-  it("prints fail2ban-client's status layout for every jail", async () => {
-    await arrange();
+  it("prints exactly fail2ban-client's overview when no jail is named, jails sorted by name", async () => {
+    const sshd = config.jails[0];
+    if (sshd === undefined) throw new Error("the repo's config has an sshd jail");
+    config = { ...config, jails: [sshd, { ...sshd, name: "recidive" }, { ...sshd, name: "dropbear" }] };
     const result = await run(["status"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toBe(
+      ["Status", "|- Number of jail:\t3", "`- Jail list:\tdropbear, recidive, sshd", ""].join("\n"),
+    );
+  });
+
+  it("adds every jail's block in fail2ban-client's layout with --all", async () => {
+    await arrange();
+    const result = await run(["status", "--all"]);
     expect(result.exitCode).toBe(0);
     expect(result.output).toBe(
       [
