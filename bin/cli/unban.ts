@@ -9,6 +9,7 @@ import { formatTable } from "./table-format";
 
 interface UnbanOptions extends OperatorOptions {
   readonly all?: boolean;
+  readonly jail?: string;
 }
 
 /** One lifted ban, for the table and `--json`. */
@@ -23,7 +24,8 @@ interface Unbanned {
 
 /**
  * `cloudjail unban <ip...>` / `cloudjail unban --all`: lifts bans now, through the runtime's ban path: the IP
- * record first, then each NACL entry whose rule-slot lease still names the ban, then the lease.
+ * record first, then each NACL entry whose rule-slot lease still names the ban, then the lease. `--jail J` lifts
+ * only J's bans (fail2ban-client's `set <jail> unbanip`) and leaves an address another jail banned as it is.
  */
 export function registerUnban(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
@@ -31,7 +33,8 @@ export function registerUnban(program: Command, deps?: OperatorDeps): void {
       .command("unban")
       .description("lift bans now: NACL entries and records removed, not at the next unbanner run")
       .argument("[ip...]", "addresses to unban (IPv4 or IPv6)")
-      .option("--all", "lift every active ban"),
+      .option("--all", "lift every active ban")
+      .option("--jail <jail>", "only bans of this jail (as fail2ban-client's set <jail> unbanip)"),
   ).action(async (ipTexts: string[], options: UnbanOptions) => {
     if (options.all === true && ipTexts.length > 0) throw new UsageError("give addresses or --all, not both");
     if (options.all !== true && ipTexts.length === 0)
@@ -40,7 +43,10 @@ export function registerUnban(program: Command, deps?: OperatorDeps): void {
     // The AWS SDK and the runtime load when the command runs, not at every start of the CLI.
     const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
     const { createOperatorRuntime } = await import("./ban-path");
+    const { requireJail } = await import("./stack");
     return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
+      const jail =
+        options.jail === undefined ? undefined : requireJail(context.stack.config, options.jail).name;
       const runtime = createOperatorRuntime(context);
       const records: IpRecord[] = [];
       const notBanned: string[] = [];
@@ -54,15 +60,20 @@ export function registerUnban(program: Command, deps?: OperatorDeps): void {
         }
       }
       const unbanned: Unbanned[] = [];
+      const otherJails: { ip: string; jail: string }[] = [];
       for (const record of records) {
         const ban = record.ban;
         if (ban === undefined) continue;
+        if (jail !== undefined && ban.jail !== jail) {
+          if (options.all !== true) otherJails.push({ ip: record.ip, jail: ban.jail });
+          continue;
+        }
         const lifted = await runtime.bans.lift(record.ip, ban.banId, context.now);
         if (lifted === undefined) notBanned.push(record.ip);
         else unbanned.push(describe(lifted));
       }
       if (context.json) {
-        writeJson(context, { unbanned, notBanned });
+        writeJson(context, { unbanned, notBanned, ...(jail === undefined ? {} : { otherJails }) });
         return;
       }
       context.write(
@@ -83,6 +94,9 @@ export function registerUnban(program: Command, deps?: OperatorDeps): void {
         ),
       );
       for (const ip of notBanned) context.write(`${ip} is not banned\n`);
+      for (const other of otherJails) {
+        context.write(`${other.ip} is banned by the ${other.jail} jail, not ${jail}: left as it is\n`);
+      }
     });
   });
 }

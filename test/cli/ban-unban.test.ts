@@ -145,6 +145,28 @@ describe("cloudjail unban", () => {
     expect(result.output).toBe("nothing was unbanned\n192.0.2.1 is not banned\n");
   });
 
+  it("lifts only the named jail's bans with --jail, leaving another jail's ban as it is", async () => {
+    const sshd = config.jails[0];
+    if (sshd === undefined) throw new Error("the seed config has an sshd jail");
+    const twoJails = { ...config, jails: [sshd, { ...sshd, name: "dropbear" }] };
+    await run(["ban", "sshd", "203.0.113.5"], now, twoJails);
+    await run(["ban", "dropbear", "198.51.100.23"], now, twoJails);
+    await run(["ban", "dropbear", "198.51.100.24"], now, twoJails);
+    const named = await run(["unban", "--jail", "sshd", "203.0.113.5", "198.51.100.23"], now, twoJails);
+    expect(named.exitCode).toBe(0);
+    expect(named.output).toMatch(new RegExp(`^203\\.0\\.113\\.5\\s+sshd\\s+${naclId}#1`, "m"));
+    expect(named.output).toContain("198.51.100.23 is banned by the dropbear jail, not sshd: left as it is\n");
+    expect((await record("198.51.100.23"))?.ban?.jail).toBe("dropbear");
+    const all = await run(["unban", "--all", "--jail", "dropbear", "--json"], now, twoJails);
+    expect(JSON.parse(all.output)).toMatchObject({ notBanned: [], otherJails: [] });
+    expect(denyEntries()).toEqual([]);
+    const unknown = await run(["unban", "--jail", "postfix", "203.0.113.5"], now, twoJails);
+    expect([unknown.exitCode, unknown.error?.message]).toEqual([
+      2,
+      'unknown jail "postfix": the stack has sshd, dropbear',
+    ]);
+  });
+
   it("needs addresses or --all, not both, and refuses a malformed address", async () => {
     expect((await run(["unban"])).error?.message).toBe("give the addresses to unban, or --all");
     expect((await run(["unban", "192.0.2.1", "--all"])).exitCode).toBe(2);
