@@ -21,12 +21,16 @@ const COMMANDS: Record<string, () => Register> = {
   fleet: () => (require("./cli/fleet") as typeof import("./cli/fleet")).registerFleet,
   doctor: () => (require("./cli/doctor") as typeof import("./cli/doctor")).registerDoctor,
   ping: () => (require("./cli/ping") as typeof import("./cli/ping")).registerPing,
+  get: () => (require("./cli/get") as typeof import("./cli/get")).registerGet,
+  set: () => (require("./cli/set") as typeof import("./cli/set")).registerSet,
+  version: () => (require("./cli/version") as typeof import("./cli/version")).registerVersion,
+  reload: () => (require("./cli/reload") as typeof import("./cli/reload")).registerReload,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
   const program = new Command("cloudjail")
     .description("fail2ban for AWS fleets: test filters and replay logs locally, operate a deployed stack")
-    .version(require("../package.json").version)
+    .version((require("./cli/version") as typeof import("./cli/version")).CLOUDJAIL_VERSION)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError("(run with --help for usage)");

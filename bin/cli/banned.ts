@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { requireIp } from "./ip-argument";
-import type { BanView } from "./jail-status";
 import type { OperatorDeps } from "./operator";
 import { type OperatorOptions, withOperatorOptions } from "./operator-options";
 import { banJson, formatBanTable } from "./status-view";
@@ -18,26 +17,11 @@ export function registerBanned(program: Command, deps?: OperatorDeps): void {
   ).action(async (ips: string[], options: OperatorOptions) => {
     const wanted = ips.map(requireIp);
     const { runOperator, REAL_OPERATOR_DEPS, writeJson } = await import("./operator");
-    const { banView, byEnd } = await import("./jail-status");
+    const { lookUpBans } = await import("./jail-status");
     const { CloudjailStore } = await import("../../lambda/aws/store");
     return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const store = new CloudjailStore(context.documents, context.stack.tableName);
-      const bans: BanView[] = [];
-      const notBanned: string[] = [];
-      if (wanted.length === 0) {
-        for await (const record of store.activeBans()) {
-          const ban = banView(record);
-          if (ban !== undefined) bans.push(ban);
-        }
-      } else {
-        for (const ip of new Set(wanted)) {
-          const record = await store.getRecord(ip);
-          const ban = record === undefined ? undefined : banView(record);
-          if (ban === undefined) notBanned.push(ip);
-          else bans.push(ban);
-        }
-      }
-      bans.sort(byEnd);
+      const { bans, notBanned } = await lookUpBans(store, wanted);
       if (context.json) {
         writeJson(context, { bans: bans.map(banJson), ...(wanted.length > 0 ? { notBanned } : {}) });
         return;

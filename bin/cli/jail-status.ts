@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import type { CloudjailStore } from "../../lambda/aws/store";
 import type { IpRecord, WindowBlock, WindowItem } from "../../lambda/aws/store-items";
 import type { JailConfig } from "../../lambda/core/types";
 
@@ -63,6 +64,32 @@ export function banView(record: IpRecord): BanView | undefined {
       .sort((a, b) => a.naclId.localeCompare(b.naclId)),
     pending: ban.pending,
   };
+}
+
+/**
+ * The bans `banned` and `get <jail> banned` show, earliest end first: with no address, every active ban (from the
+ * bans-by-end index, no scan); with addresses, theirs, and the addresses that have none.
+ */
+export async function lookUpBans(
+  store: CloudjailStore,
+  ips: readonly string[],
+): Promise<{ bans: BanView[]; notBanned: string[] }> {
+  const bans: BanView[] = [];
+  const notBanned: string[] = [];
+  if (ips.length === 0) {
+    for await (const record of store.activeBans()) {
+      const ban = banView(record);
+      if (ban !== undefined) bans.push(ban);
+    }
+  } else {
+    for (const ip of new Set(ips)) {
+      const record = await store.getRecord(ip);
+      const ban = record === undefined ? undefined : banView(record);
+      if (ban === undefined) notBanned.push(ip);
+      else bans.push(ban);
+    }
+  }
+  return { bans: bans.sort(byEnd), notBanned };
 }
 
 /** Orders bans by end, permanent ones last, then by address. */

@@ -27,3 +27,17 @@ export function withOperatorOptions(command: Command): Command {
     .option("--json", "print JSON for scripts instead of tables")
     .addOption(new Option("--stack-file <path>", "stack description instead of CloudFormation").hideHelp());
 }
+
+/** The command-line arguments that give `options` to another operator command (how `set` hands on to `ban`). */
+export function operatorArguments(options: OperatorOptions): string[] {
+  const given: [string, string | undefined][] = [
+    ["--stack", options.stack],
+    ["--profile", options.profile],
+    ["--region", options.region],
+    ["--stack-file", options.stackFile],
+  ];
+  return [
+    ...given.flatMap(([flag, value]) => (value === undefined ? [] : [flag, value])),
+    ...(options.json === true ? ["--json"] : []),
+  ];
+}

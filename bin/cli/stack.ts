@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import {
   type CloudFormationClient,
   DescribeStacksCommand,
@@ -10,6 +8,7 @@ import { ConfigError, parseConfigJson } from "../../lambda/core/config";
 import type { CloudjailConfig, JailConfig } from "../../lambda/core/types";
 import { FLEET_WATCH_ENVIRONMENT } from "../../lambda/handlers/fleet-watch-environment";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
+import { cdkContextString, FALLBACK_STACK_NAME, STACK_NAME_CONTEXT } from "./cdk-context";
 import { UsageError } from "./errors";
 import {
   configTextFromTemplate,
@@ -49,27 +48,14 @@ export interface StackResource {
 /** Finds a deployed stack by name; injected into the commands so that tests need no CloudFormation. */
 export type StackLocator = (stackName: string) => Promise<DeployedStack>;
 
-/** Stack name when neither `--stack` nor cdk.json's `cloudjail:stackName` says otherwise (lib/cloudjail-app.ts). */
-export const FALLBACK_STACK_NAME = "Cloudjail";
-/** The cdk.json context key naming the stack (lib/app-context.ts, CONTEXT.stackName). */
-export const STACK_NAME_CONTEXT = "cloudjail:stackName";
+export { FALLBACK_STACK_NAME, STACK_NAME_CONTEXT } from "./cdk-context";
 
 /**
  * The stack name `cdk deploy` used: `cloudjail:stackName` of the cdk.json in the current directory, else of the
  * cloudjail checkout the CLI runs from, else "Cloudjail".
  */
 export function defaultStackName(cwd: string = process.cwd()): string {
-  for (const file of [path.join(cwd, "cdk.json"), path.resolve(__dirname, "../../cdk.json")]) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    const name = (JSON.parse(text) as { context?: Record<string, unknown> }).context?.[STACK_NAME_CONTEXT];
-    if (typeof name === "string" && name.trim() !== "") return name.trim();
-  }
-  return FALLBACK_STACK_NAME;
+  return cdkContextString(STACK_NAME_CONTEXT, cwd)?.value ?? FALLBACK_STACK_NAME;
 }
 
 /**

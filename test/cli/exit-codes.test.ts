@@ -63,4 +63,23 @@ describe("the cloudjail process", () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toBe('cloudjail: "1.2.3" is not an IPv4 or IPv6 address\n');
   });
+
+  it("lists every command in --help, fail2ban-client's verbs among them", async () => {
+    const help = await cloudjail(["--help"], bareEnvironment);
+    expect(help.code).toBe(0);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z-]+)\b/gm)].map((match) => match[1]);
+    expect(commands).toEqual(
+      expect.arrayContaining(["status", "banned", "ban", "unban", "get", "set", "ping", "version", "reload"]),
+    );
+    expect(commands).toEqual(expect.arrayContaining(["fleet", "doctor", "test-filter", "replay", "demo"]));
+  });
+
+  it("ends reload with exit code 0 and a misspelled get key with exit code 2, needing no AWS", async () => {
+    const reload = await cloudjail(["reload"], bareEnvironment);
+    expect(reload.code).toBe(0);
+    expect(reload.stdout).toContain("npx cdk deploy");
+    const get = await cloudjail(["get", "sshd", "bantme"], bareEnvironment);
+    expect(get.code).toBe(2);
+    expect(get.stderr).toMatch(/did you mean "bantime"\?\n$/);
+  });
 });
