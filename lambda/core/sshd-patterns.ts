@@ -40,7 +40,14 @@ function pattern(
   id: string,
   family: SshdPattern["family"],
   role: PatternRole,
-  flags: { closes?: boolean; correlated?: boolean; opens?: boolean; nextRound?: boolean } = {},
+  flags: {
+    closes?: boolean;
+    correlated?: boolean;
+    opens?: boolean;
+    nextRound?: boolean;
+    /** A second family whose modes count the line too. */
+    alsoIn?: SshdPattern["family"];
+  } = {},
 ): SshdPattern {
   return {
     id,
@@ -50,7 +57,10 @@ function pattern(
     correlated: flags.correlated ?? true,
     opens: flags.opens ?? false,
     nextRound: flags.nextRound ?? false,
-    bit: role === "helper" ? 0 : FAMILY_BIT[family],
+    bit:
+      role === "helper"
+        ? 0
+        : FAMILY_BIT[family] | (flags.alsoIn === undefined ? 0 : FAMILY_BIT[flags.alsoIn]),
   };
 }
 
@@ -87,8 +97,14 @@ export const SSHD = {
   unableToNegotiate: pattern("sshd.unable-to-negotiate", "extra", "attempt", { closes: true }),
   noMatchingAlgorithm: pattern("sshd.no-matching-algorithm", "extra", "precursor"),
   noAuthMethods: pattern("sshd.no-auth-methods", "extra", "summary"),
-  /** Closed before authentication by a client that named a user and offered nothing acceptable. */
-  closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", { closes: true }),
+  /**
+   * Closed before authentication by a client that named a user and offered nothing acceptable: a client that
+   * could not authenticate (extra) and a connection that ended without a failed attempt (ddos, as fail2ban).
+   */
+  closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", {
+    closes: true,
+    alsoIn: "ddos",
+  }),
   /** PerSourcePenalties: a source the configuration refuses (`RefuseConnection`). */
   penaltyRefused: pattern("sshd.penalty-refused", "extra", "attempt", { correlated: false }),
 
