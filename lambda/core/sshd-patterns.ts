@@ -111,8 +111,10 @@ export const SSHD = {
   accepted: pattern("sshd.accepted", "normal", "helper"),
   postponed: pattern("sshd.postponed", "normal", "helper", { nextRound: true }),
   /**
-   * pam_unix's `authentication failure; ... rhost=`: for keyboard-interactive PAM runs in a child process
-   * whose pid is not the connection's, and sshd writes its own line for the same refusal (fail2ban: nofail).
+   * pam_unix's `authentication failure; ... rhost=`: sshd writes its own line for the same refusal, which is the
+   * one counted (for keyboard-interactive PAM runs in a child process whose pid is not the connection's). When
+   * sshd writes none and the connection logs in as another user, the refusal was a failed attempt (gh-2070):
+   * the detector counts it then, for the address of the `Accepted` line.
    */
   pamModuleFailure: pattern("sshd.pam-module-failure", "normal", "helper"),
   /** `Failed publickey` / `Failed hostbased` (fail2ban's `publickey = nofail`) and `Failed none` (a probe). */
