@@ -22,5 +22,6 @@ describe("addresses read by the detector", () => {
       }),
       { numRuns: 2000 },
     );
-  });
+    // 2,000 detector runs: seconds alone, a minute on a machine shared by many test processes.
+  }, 180_000);
 });
