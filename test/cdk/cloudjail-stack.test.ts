@@ -187,7 +187,7 @@ describe("the cloudjail stack", () => {
   });
 
   describe("log shipping", () => {
-    it("stores a CloudWatch agent configuration the agent's fetch-config finds by name", () => {
+    it("stores a CloudWatch agent configuration, files and journal, that the agent finds by name", () => {
       const { Properties } = resourceNamed("AWS::SSM::Parameter", "AgentConfig").resource;
       expect(Properties.Name).toBe(AGENT_PARAMETER_NAME);
       const agent = JSON.parse(resolveIntrinsics(Properties.Value) as string);
@@ -199,6 +199,12 @@ describe("the cloudjail stack", () => {
           log_stream_name: "{instance_id}",
         })),
       );
+      expect(agent.logs.logs_collected.journald.collect_list).toEqual([
+        expect.objectContaining({
+          log_group_name: `<Ref:${logGroup}>`,
+          log_stream_name: "{instance_id}/journald",
+        }),
+      ]);
     });
 
     it("subscribes the responder to the auth log group with a pattern derived from the enabled jails", () => {
