@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { PayloadError } from "../../lambda/handlers/decode";
 import { respond } from "../../lambda/handlers/respond";
 import { useDynalite } from "../support/dynalite";
