@@ -34,6 +34,8 @@ const NORMAL_TERMS = [
   "authentication failures",
   "Authentication failure",
   "Authentication error",
+  // macOS's sshd writes PAM's message in lower case (`error: PAM: authentication error for U from A via L`).
+  "authentication error",
   "User not known to the underlying authentication module",
   "refused connect from",
   "maximum authentication attempts exceeded",
@@ -50,6 +52,8 @@ const NORMAL_TERMS = [
   "Accepted",
   // OpenSSH 9.8+ PerSourcePenalties: sshd itself names the abusive source (penalty reasons of every mode).
   "drop connection",
+  // A patched sshd's `SSH: Server;Ltype: ...;Remote: A-port` summary: the address of a later IP-less line.
+  "Ltype",
 ];
 
 /** Pre-authentication noise of scanners: banners, identification strings, resets, timeouts. */

@@ -5,6 +5,7 @@ import { parseJailConf } from "../../lambda/core/config";
 import { createDetector } from "../../lambda/core/create-detector";
 import type { CloudjailConfig, Failure, SshdMode } from "../../lambda/core/types";
 import { FILTER_PATTERN_MAX_LENGTH, subscriptionFilterPattern } from "../../lib/filter-pattern";
+import { samplesFolder } from "../core/detection/support/fail2ban-samples";
 import { passesFilterPattern } from "./support/filter-pattern-matcher";
 
 const MODES: readonly SshdMode[] = ["normal", "ddos", "extra", "aggressive"];
@@ -26,7 +27,13 @@ function detect(mode: SshdMode, lines: readonly { text: string; line: number }[]
   return failures.map((failure) => `${failure.line} ${failure.ip} ${failure.patternId}`);
 }
 
-const fixtureFiles = readdirSync(FIXTURES).filter((name) => name.endsWith(".log"));
+/** The captured and hand-written logs, and the annotated shapes of every OpenSSH generation and newer signal. */
+const fixtureFiles = [
+  ...readdirSync(FIXTURES).filter((name) => name.endsWith(".log")),
+  ...readdirSync(path.join(FIXTURES, "annotated"))
+    .filter((name) => name.endsWith(".log"))
+    .map((name) => path.join("annotated", name)),
+];
 
 function linesOf(file: string): { text: string; line: number }[] {
   return readFileSync(path.join(FIXTURES, file), "utf8")
@@ -39,6 +46,10 @@ describe("the subscription filter pattern", () => {
   it("passes the lines sshd writes for a failed login in every mode", () => {
     const failedLogin = [
       "sshd[1]: Failed password for root from 203.0.113.9 port 4242 ssh2",
+      // gh-2070: a PAM module's refusal counts when the connection then logs in as another user.
+      "sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=root rhost=203.0.113.9",
+      "sshd[1]: Accepted password for known from 203.0.113.9 port 4242 ssh2",
+      "sshd[1]: User root from example.com not allowed because not listed in AllowUsers",
       "sshd[1]: Invalid user admin from 203.0.113.9 port 4242",
       "sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9",
       "sshd[1]: error: maximum authentication attempts exceeded for root from 203.0.113.9 port 4242 ssh2 [preauth]",
@@ -113,4 +124,27 @@ describe("the subscription filter pattern", () => {
       expect(filtered).toEqual(everything);
     });
   });
+
+  const samples = samplesFolder();
+  describe.skipIf(samples === undefined).each(["sshd", "sshd-journal"])(
+    "on fail2ban 1.0.2's sample %s",
+    (file) => {
+      const lines = readFileSync(path.join(samples ?? "", file), "utf8")
+        .split("\n")
+        .map((text, index) => ({ text, line: index + 1 }))
+        .filter(({ text }) => text !== "" && !text.startsWith("#"));
+
+      it.each(MODES)("loses no failure the %s detector finds", (mode) => {
+        const pattern = subscriptionFilterPattern(sshdIn(mode));
+        const everything = detect(mode, lines);
+        expect(everything.length).toBeGreaterThan(0);
+        expect(
+          detect(
+            mode,
+            lines.filter(({ text }) => passesFilterPattern(pattern, text)),
+          ),
+        ).toEqual(everything);
+      });
+    },
+  );
 });
