@@ -29,6 +29,24 @@ export interface BanView {
   readonly naclEntries: readonly NaclEntryView[];
   /** NACL id -> why no entry is there yet. */
   readonly pending: Readonly<Record<string, string>>;
+  /** The covering entry (CIDR) that holds the ban instead of an entry of its own. */
+  readonly coveredBy?: string;
+  /** What `banned --why` shows: the evidence stored with the ban. */
+  readonly why: BanEvidence;
+}
+
+/** The evidence stored with a ban (store-items.ts ActiveBan): what `banned <ip> --why` prints. */
+export interface BanEvidence {
+  /** Seconds the ban lasts; -1 permanent. */
+  readonly seconds: number;
+  /** How the length was computed (bantime, increment factor or multiplier, rndtime, maxtime); absent on older bans. */
+  readonly lengthRule?: string;
+  /** Epoch ms of the failures that reached maxretry, oldest first (none for a manual ban). */
+  readonly failureTimes: readonly number[];
+  /** Log streams (instance ids) the failures came from. */
+  readonly instanceIds: readonly string[];
+  /** The failure lines as stored (capped: the last maxretry, at most 10, 300 characters each). */
+  readonly lines: readonly string[];
 }
 
 /** fail2ban-client's counters of one jail, and its bans. */
@@ -63,6 +81,14 @@ export function banView(record: IpRecord): BanView | undefined {
       .map(([naclId, ruleNumber]) => ({ naclId, ruleNumber }))
       .sort((a, b) => a.naclId.localeCompare(b.naclId)),
     pending: ban.pending,
+    ...(ban.coveredBy === undefined ? {} : { coveredBy: ban.coveredBy }),
+    why: {
+      seconds: ban.seconds,
+      ...(ban.lengthRule === undefined ? {} : { lengthRule: ban.lengthRule }),
+      failureTimes: ban.failureTimes ?? [],
+      instanceIds: ban.instanceId === undefined ? [] : [ban.instanceId],
+      lines: ban.lines,
+    },
   };
 }
 

@@ -69,7 +69,12 @@ export function naclEntriesText(ban: BanView): string {
 
 /** A ban for `--json`: the same fields, times as ISO 8601 text (`endsAt` null for a permanent ban). */
 export function banJson(ban: BanView) {
-  return { ...ban, bannedAt: new Date(ban.bannedAt).toISOString(), endsAt: iso(ban.endsAt) };
+  return {
+    ...ban,
+    bannedAt: new Date(ban.bannedAt).toISOString(),
+    endsAt: iso(ban.endsAt),
+    why: { ...ban.why, failureTimes: ban.why.failureTimes.map((at) => new Date(at).toISOString()) },
+  };
 }
 
 function iso(epochMs: number | null): string | null {
