@@ -1,6 +1,11 @@
 import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { CloudjailStore } from "../../lambda/aws/store";
-import type { IpRecord, WindowBlock, WindowItem } from "../../lambda/aws/store-items";
+import {
+  allCoveredShards,
+  type IpRecord,
+  type WindowBlock,
+  type WindowItem,
+} from "../../lambda/aws/store-items";
 import type { JailConfig } from "../../lambda/core/types";
 
 /**
@@ -93,8 +98,8 @@ export function banView(record: IpRecord): BanView | undefined {
 }
 
 /**
- * The bans `banned` and `get <jail> banned` show, earliest end first: with no address, every active ban (from the
- * bans-by-end index, no scan); with addresses, theirs, and the addresses that have none.
+ * The bans `banned` and `get <jail> banned` show, earliest end first: with no address, every active ban, covered
+ * ones included (from the bans-by-end index, no scan); with addresses, theirs, and the addresses that have none.
  */
 export async function lookUpBans(
   store: CloudjailStore,
@@ -103,9 +108,13 @@ export async function lookUpBans(
   const bans: BanView[] = [];
   const notBanned: string[] = [];
   if (ips.length === 0) {
-    for await (const record of store.activeBans()) {
-      const ban = banView(record);
-      if (ban !== undefined) bans.push(ban);
+    // Bans a covering entry holds are listed too, as `status` counts them: they sit in the COVERED#n partitions.
+    const listings = [store.activeBans(), store.bansInShards(allCoveredShards())];
+    for (const listing of listings) {
+      for await (const record of listing) {
+        const ban = banView(record);
+        if (ban !== undefined) bans.push(ban);
+      }
     }
   } else {
     for (const ip of new Set(ips)) {

@@ -59,6 +59,11 @@ export interface CoverDeps {
   readonly newAllocator: () => SlotAllocator;
   readonly claimGraceSeconds: number;
   /**
+   * Ranges no cover may span besides the configured ones: the runtime allowlist and the ranges `unban` left
+   * reachable (lambda/aws/allowlist.ts), in force at the consolidation's time (epoch seconds). @default none
+   */
+  readonly reachable?: (nowSeconds: number) => Promise<readonly string[]>;
+  /**
    * Keep a block the plan evicts whole, as a pending cover, instead of leaving its addresses pending one by one: an
    * overflow target then holds one CIDR for the block, which also stops its addresses not banned yet. Set when the
    * stack has an overflow target. @default false
@@ -158,6 +163,7 @@ export class CoverService {
       ...(config.nacl.protectedCidrs ?? []),
       ...config.jails.flatMap((jail) => jail.ignoreip).filter(isCidr),
       ...(await this.deps.vpcCidrs()),
+      ...((await this.deps.reachable?.(nowSeconds)) ?? []),
     ];
     for (const family of ["ipv4", "ipv6"] as const) {
       const ofFamily = [...records.values()].filter((record) => record.family === family);
@@ -425,7 +431,7 @@ export class CoverService {
 type Unversioned = Omit<IpRecord, "version">;
 
 /** The record with its ban held by the covering entry `cidr`: no entries of its own, in a `COVERED#n` partition. */
-function asCovered<T extends Unversioned>(record: T, cidr: string, now: number): T {
+export function asCovered<T extends Unversioned>(record: T, cidr: string, now: number): T {
   const ban = record.ban as ActiveBan;
   return {
     ...record,

@@ -40,7 +40,7 @@ export function splitCover(
   const family = cover.family;
   const bits = familyBits(family);
   const cuts: Range[] = reachable
-    .map((text) => parseCidr(text.includes("/") ? text : `${text}/${text.includes(":") ? 128 : 32}`))
+    .map(parseCidr)
     .filter((range) => range.family === family)
     .map((range) => rangeOf(addressValue(range.address.toString()), range.prefix, bits));
   const inCut = (value: bigint) => cuts.some((cut) => cut.first <= value && value <= cut.last);

@@ -36,6 +36,7 @@ export async function aggregate(
     vpcCidrs: () => runtime.resolver.vpcCidrs(),
     newAllocator: () => runtime.newAllocator(),
     claimGraceSeconds: runtime.claimGraceSeconds,
+    reachable: async (nowSeconds) => (await runtime.allowlist.list(nowSeconds)).map((entry) => entry.cidr),
     coverEvicted: runtime.overflow !== undefined,
   });
   let report: CoverReport;

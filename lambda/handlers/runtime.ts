@@ -5,6 +5,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
+import { Allowlist } from "../aws/allowlist";
 import { BanService } from "../aws/ban-service";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
@@ -137,6 +138,8 @@ export interface Runtime {
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
   readonly bans: BanService;
+  /** The runtime allowlist (`cloudjail ignore`) and the ranges unbans keep out of covers. */
+  readonly allowlist: Allowlist;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -185,6 +188,7 @@ export function createRuntime(
     enforcer,
     resolver,
     bans: new BanService(store, leases, enforcer),
+    allowlist: new Allowlist(documents, tableName),
     notifier,
     logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
