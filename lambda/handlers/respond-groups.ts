@@ -197,6 +197,7 @@ async function ban(
     ip: group.ip,
     decision,
     failures: verdict.failures,
+    failureTimes: verdict.failureTimes,
     lines: verdict.lines,
     targets: targets.naclIds,
     instanceId: payload.logStream,
