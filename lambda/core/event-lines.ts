@@ -20,26 +20,25 @@ export interface EventLines {
   readonly forged: number;
   /** sshd text lines left out because the host's journal is read instead. */
   readonly duplicateSource: number;
+  /** Where the sshd text lines still read are in `texts`. */
+  readonly sshdTextIndexes: readonly number[];
 }
 
-export interface EventLinesOptions {
-  /** The host's journal reaches cloudjail: its sshd lines from files are left out. @default false */
-  readonly journaldHost?: boolean;
-}
-
-/** Reads a batch's events (`message`, `timestamp` epoch ms). Never throws. */
+/**
+ * Reads a batch's events (`message`, `timestamp` epoch ms). A batch holding journald records is the host's journal:
+ * sshd text lines beside them are left out. Never throws.
+ */
 export function eventLines(
   events: readonly { readonly message: string; readonly timestamp: number }[],
-  options: EventLinesOptions = {},
 ): EventLines {
   const texts: (string | undefined)[] = [];
   let journaldRecords = 0;
   let forged = 0;
-  const textIndexes: number[] = [];
+  const sshdTextIndexes: number[] = [];
   for (const event of events) {
     const record = readJournaldRecord(event.message, event.timestamp);
     if (record === undefined) {
-      textIndexes.push(texts.length);
+      if (isSshdText(event.message)) sshdTextIndexes.push(texts.length);
       texts.push(event.message);
       continue;
     }
@@ -47,15 +46,21 @@ export function eventLines(
     if (record.writer === "forged" && isSshdFailure(record.message)) forged++;
     texts.push(record.text);
   }
-  let duplicateSource = 0;
-  if (options.journaldHost === true || journaldRecords > 0) {
-    for (const index of textIndexes) {
-      if (!isSshdText(texts[index] as string)) continue;
-      texts[index] = undefined;
-      duplicateSource++;
-    }
-  }
-  return { texts, journaldRecords, forged, duplicateSource };
+  const lines = { texts, journaldRecords, forged, duplicateSource: 0, sshdTextIndexes };
+  return journaldRecords > 0 ? withoutSshdText(lines) : lines;
+}
+
+/** The lines of a batch from a host whose journal is read: its sshd text lines left out (one source per host). */
+export function withoutSshdText(lines: EventLines): EventLines {
+  if (lines.sshdTextIndexes.length === 0) return lines;
+  const texts = [...lines.texts];
+  for (const index of lines.sshdTextIndexes) texts[index] = undefined;
+  return {
+    ...lines,
+    texts,
+    duplicateSource: lines.duplicateSource + lines.sshdTextIndexes.length,
+    sshdTextIndexes: [],
+  };
 }
 
 /** The instance a stream belongs to: the stream name up to its first `/` (`i-0abc/journald` -> `i-0abc`). */

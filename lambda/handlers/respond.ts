@@ -3,7 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/detector";
-import { type EventLines, eventLines, streamInstance } from "../core/event-lines";
+import { type EventLines, eventLines, streamInstance, withoutSshdText } from "../core/event-lines";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
@@ -72,7 +72,7 @@ export async function respond(
     logger.info("control message skipped", { logGroup: payload.logGroup });
     return EMPTY;
   }
-  const lines = eventLines(payload.logEvents);
+  const lines = await readLines(runtime, payload, now);
   const detected = detect(runtime.config.jails, payload, lines, now);
   const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
   const ips = [...new Set(groups.map((group) => group.ip))];
@@ -133,6 +133,12 @@ export async function respond(
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
   metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
   metrics.addMetric(METRIC.forgedLines, MetricUnit.Count, lines.forged);
+  if (lines.duplicateSource > 0) {
+    logger.info("sshd file lines left out: the host's journal is read instead", {
+      logStream: payload.logStream,
+      lines: lines.duplicateSource,
+    });
+  }
   if (lines.forged > 0) {
     logger.warn("sshd lines written by another process: not counted", {
       logStream: payload.logStream,
@@ -148,6 +154,20 @@ export async function respond(
   });
   if (firstError !== undefined) throw firstError;
   return summary;
+}
+
+/**
+ * The batch's lines, one source per host: a batch of journald records writes down that its host's journal arrives;
+ * the sshd lines of a host whose journal arrives are left out of its file batches.
+ */
+async function readLines(runtime: Runtime, payload: LogsPayload, now: number): Promise<EventLines> {
+  const lines = eventLines(payload.logEvents);
+  const host = streamInstance(payload.logStream);
+  if (lines.journaldRecords > 0) await runtime.journaldHosts.sawJournal(host, now);
+  else if (lines.sshdTextIndexes.length > 0 && (await runtime.journaldHosts.sendsJournal(host, now))) {
+    return withoutSshdText(lines);
+  }
+  return lines;
 }
 
 /** Runs every enabled log jail's detector over the batch's lines (event-lines.ts). */

@@ -6,6 +6,7 @@ import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { BanService } from "../aws/ban-service";
+import { JournaldHosts } from "../aws/journald-hosts";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
@@ -133,6 +134,8 @@ export interface Runtime {
   readonly config: CloudjailConfig;
   readonly tableName: string;
   readonly store: CloudjailStore;
+  /** Which hosts' journals arrive (one source per host), cached for the container's life. */
+  readonly journaldHosts: JournaldHosts;
   readonly leases: SlotLeases;
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
@@ -181,6 +184,7 @@ export function createRuntime(
     config,
     tableName,
     store,
+    journaldHosts: new JournaldHosts(documents, tableName),
     leases,
     enforcer,
     resolver,

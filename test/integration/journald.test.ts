@@ -1,12 +1,21 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { JOURNALD_HOLD_MS } from "../../lambda/aws/journald-hosts";
 import { METRIC } from "../../lambda/core/telemetry";
 import { encodeLogsEvent, type LogsPayload } from "../../lambda/handlers/decode";
 import { respond } from "../../lambda/handlers/respond";
 import { type LocalDynamo, startDynalite } from "../support/dynalite";
 import { sshdJail } from "../support/jails";
-import { activeBans, createWorld, eventId, T0, type World } from "../support/runtime-world";
+import {
+  activeBans,
+  createWorld,
+  eventId,
+  failedPassword,
+  logsEvent,
+  T0,
+  type World,
+} from "../support/runtime-world";
 
 /**
  * The responder on journald records (the CloudWatch agent's `{"body":{...}}` events), on dynalite and the NACL
@@ -117,5 +126,73 @@ describe("the responder on journald records", () => {
     ]);
     expect([...(await activeBans(runtime)).keys()].some((ip) => ip.startsWith("203.0.113."))).toBe(false);
     expect(recorder.metricSum(METRIC.forgedLines)).toBe(8);
+  });
+});
+
+describe("a host that ships both its journal and its auth log file", () => {
+  /** The attempts of `records(REAL, ATTACKER, count)` as rsyslog's /var/log/secure writes them. */
+  const fileLines = (count: number, end = T0) =>
+    Array.from({ length: count }, (_, index) =>
+      failedPassword(ATTACKER, end - (count - index) * 1000, 30_000 + index),
+    );
+
+  it("counts each attempt once: the file's sshd lines are left out once the journal arrived", async () => {
+    world = await createWorld(db);
+    const first = world.runtime();
+    const journal = `${world.instanceId}/journald`;
+    await respond(first.runtime, batch(records(REAL, ATTACKER, 3), journal, 1), T0);
+    const file = await respond(
+      first.runtime,
+      logsEvent(fileLines(3), { logStream: world.instanceId, batch: 2 }),
+      T0,
+    );
+    expect(file).toMatchObject({ failures: 0, bans: [] });
+    expect(first.recorder.logsWith("sshd file lines left out: the host's journal is read instead")).toEqual([
+      { logStream: world.instanceId, lines: 3 },
+    ]);
+    // Another container knows it from the table, not from its own cache.
+    const second = world.runtime();
+    const again = await respond(
+      second.runtime,
+      logsEvent(fileLines(3), { logStream: world.instanceId, batch: 3 }),
+      T0,
+    );
+    expect(again).toMatchObject({ failures: 0, bans: [] });
+    expect((await first.runtime.store.getWindow("sshd", ATTACKER))?.failureTimes).toHaveLength(3);
+  });
+
+  it("bans at maxretry attempts, not at maxretry lines, when each attempt is logged twice", async () => {
+    world = await createWorld(db);
+    const { runtime } = world.runtime();
+    const journal = `${world.instanceId}/journald`;
+    const four = records(REAL, ATTACKER, 4);
+    expect((await respond(runtime, batch(four, journal, 1), T0)).bans).toEqual([]);
+    expect(
+      (await respond(runtime, logsEvent(fileLines(4), { logStream: world.instanceId, batch: 2 }), T0)).bans,
+    ).toEqual([]);
+    const fifth = records(REAL, ATTACKER, 1).map((event) => ({
+      ...event,
+      message: event.message.replace("41000", "41009"),
+    }));
+    expect((await respond(runtime, batch(fifth, journal, 3), T0 + 1000)).bans).toEqual([ATTACKER]);
+  });
+
+  it("counts the file lines of a host whose journal never arrived, or stopped arriving a day ago", async () => {
+    world = await createWorld(db);
+    const { runtime } = world.runtime();
+    const counted = await respond(
+      runtime,
+      logsEvent(fileLines(2), { logStream: world.instanceId, batch: 1 }),
+      T0,
+    );
+    expect(counted.failures).toBe(2);
+    await respond(runtime, batch(records(REAL, "198.51.100.9", 1), `${world.instanceId}/journald`, 2), T0);
+    const later = T0 + JOURNALD_HOLD_MS + 1000;
+    const resumed = await respond(
+      world.runtime().runtime,
+      logsEvent(fileLines(2, later), { logStream: world.instanceId, batch: 3, at: later }),
+      later,
+    );
+    expect(resumed.failures).toBe(2);
   });
 });
