@@ -4,7 +4,7 @@
  * reaches cloudjail, the sshd lines of its files are left out too, so that an attempt logged in both counts once.
  */
 import { readJournaldRecord, SSHD_PROGRAMS } from "./journald-record";
-import { parseLogLine } from "./log-line";
+import { parseLogLine } from "./log-line-parser";
 import { matchSshdMessage, SshdMatch } from "./sshd-filter";
 
 /** What the detectors read of a batch, and what was left out. */

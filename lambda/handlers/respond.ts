@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
 import { type FailureGroup, groupFailures } from "../core/batch";
-import { createDetector } from "../core/detector";
+import { createDetector } from "../core/create-detector";
 import { type EventLines, eventLines, streamInstance, withoutSshdText } from "../core/event-lines";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseJailConf } from "../../lambda/core/config";
-import { createDetector } from "../../lambda/core/detector";
+import { createDetector } from "../../lambda/core/create-detector";
 import { eventLines } from "../../lambda/core/event-lines";
 import type { SshdMode } from "../../lambda/core/types";
 import { subscriptionFilterPattern } from "../../lib/filter-pattern";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createDetector } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
 import { eventLines, streamInstance, withoutSshdText } from "../../../lambda/core/event-lines";
 import { readJournaldRecord } from "../../../lambda/core/journald-record";
 import { sshdJail } from "../../support/jails";

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseLogLine, StampClock } from "../../../lambda/core/log-line";
+import { parseLogLine } from "../../../lambda/core/log-line-parser";
+import { StampClock } from "../../../lambda/core/stamp-clock";
 import { reconcileWithEvent, WallClockZone } from "../../../lambda/core/stamp-reconcile";
 
 const MINUTE = 60_000;
