@@ -20,8 +20,10 @@ import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
 import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
 import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
+import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
 import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
 
@@ -42,6 +44,8 @@ export class Cloudjail extends Construct {
   public readonly notificationTopic: sns.ITopic;
   /** The agent log group and its agent configuration, unless `shipAgentLogs` is false. */
   public readonly authLogs: AuthLogShipping | undefined;
+  /** The State Manager associations installing and configuring the agent, unless `onboarding` is false. */
+  public readonly onboarding: FleetOnboarding | undefined;
   /** Every log group the responder is subscribed to. */
   public readonly subscriptions: readonly logs.SubscriptionFilter[];
   /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
@@ -142,6 +146,15 @@ export class Cloudjail extends Construct {
           parameterName: settings.agentParameterName,
         })
       : undefined;
+    this.onboarding =
+      this.authLogs && settings.onboarding
+        ? new FleetOnboarding(this, "Onboarding", {
+            agentParameter: this.authLogs.agentParameter,
+            targets: settings.onboardingTargets,
+            schedule: settings.onboardingSchedule,
+            agentVersion: settings.agentVersion,
+          })
+        : undefined;
     this.filterPattern = subscriptionFilterPattern(settings.config);
     const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
     this.subscriptions = logGroups.map(
@@ -174,6 +187,17 @@ export class Cloudjail extends Construct {
       logRetention: settings.logRetention,
       dashboard: this.monitoring.dashboard,
     });
+  }
+
+  /**
+   * Lets instances with this role ship their auth logs into the stack's log group with its agent configuration
+   * (the managed policy `authLogs.instancePolicy`). Throws when `shipAgentLogs` is false: there is nothing to ship to.
+   */
+  public grantLogShipping(role: iam.IRole): void {
+    if (!this.authLogs) {
+      throw new CloudjailSettingsError("grantLogShipping needs the stack's auth log group (shipAgentLogs)");
+    }
+    this.authLogs.grantLogShipping(role);
   }
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */

@@ -299,6 +299,7 @@ async function announce(
     reason: decision.reason,
     banNumber: decision.banNumber,
     instanceId: streamInstance(payload.logStream),
+    ...(ban === undefined ? {} : { bannedAt: ban.bannedAtIso }),
   });
   return { kind: "banned", failures, pending: isPending };
 }
