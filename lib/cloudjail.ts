@@ -25,7 +25,7 @@ import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
-import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
+import { naclWriteStatements, networkReadStatement } from "./nacl-write-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -202,7 +202,6 @@ export class Cloudjail extends Construct {
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
   private grantRuntime(role: iam.Role, nacl: NaclSettings): void {
-    const naclIds = nacl.naclIds ?? [];
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;
@@ -220,13 +219,13 @@ export class Cloudjail extends Construct {
         "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
         "makes), on the topic's own key only.",
     });
-    role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
-    if (naclIds.length === 0) {
+    for (const statement of naclWriteStatements(this, nacl)) role.addToPrincipalPolicy(statement);
+    if (nacl.vpcIds.length > 0) {
       nag.acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
         reason:
-          "Protected by VPC id only: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL " +
-          "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
+          "Protected by VPC id: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL only if " +
+          "it belongs to a protected VPC (ec2:Vpc condition on the same statement).",
       });
     }
     role.addToPrincipalPolicy(networkReadStatement(nacl));

@@ -14,7 +14,7 @@ import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
 import { type OverflowRef, parseOverflowRef } from "../aws/overflow-ref";
 import { OverflowSync } from "../aws/overflow-sync";
 import type { OverflowTarget } from "../aws/overflow-target";
-import type { RetryOptions } from "../aws/retry";
+import { SDK_RETRY } from "../aws/sdk-retry";
 import { SlotAllocator } from "../aws/slot-allocator";
 import { SlotLeases } from "../aws/slot-leases";
 import { CloudjailStore, createDocumentClient } from "../aws/store";
@@ -86,25 +86,22 @@ export interface RuntimeClients extends OverflowClients {
 /**
  * Clients built from the SDK's standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
  * `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_SNS`, the credential chain), so that the handlers run unchanged
- * against any endpoint. EC2 calls are retried by the enforcer (with jitter), not again by the SDK.
+ * against any endpoint. EC2, WAFv2 and Network Firewall calls are retried by the SDK in adaptive mode (SDK_RETRY),
+ * which slows a throttled client down as well; DynamoDB keeps the SDK's standard retries.
  */
 export function clientsFromEnvironment(environment: RuntimeEnvironment): RuntimeClients {
   const overflow = environment.overflow?.kind;
   return {
     dynamodb: new DynamoDBClient({}),
-    ec2: new EC2Client({ maxAttempts: 1 }),
+    ec2: new EC2Client(SDK_RETRY),
     ...(environment.config.topicArn === undefined ? {} : { sns: new SNSClient({}) }),
-    ...(overflow === "waf" ? { wafv2: new WAFV2Client({ maxAttempts: 1 }) } : {}),
-    ...(overflow === "network-firewall"
-      ? { networkFirewall: new NetworkFirewallClient({ maxAttempts: 1 }) }
-      : {}),
+    ...(overflow === "waf" ? { wafv2: new WAFV2Client(SDK_RETRY) } : {}),
+    ...(overflow === "network-firewall" ? { networkFirewall: new NetworkFirewallClient(SDK_RETRY) } : {}),
   };
 }
 
 /** Knobs for tests and local tools; production uses the defaults. */
 export interface RuntimeOptions {
-  /** Retry policy of EC2 calls. @default the enforcer's (6 attempts, 100 ms base, full jitter) */
-  readonly retry?: RetryOptions;
   /** Epoch ms, for the resolver's cache only (handlers pass the invocation time explicitly). @default Date.now */
   readonly clock?: () => number;
   /** Uniform in [0, 1), for bantime.rndtime. @default Math.random */
@@ -156,12 +153,8 @@ export function createRuntime(
   const documents = createDocumentClient(clients.dynamodb);
   const store = new CloudjailStore(documents, tableName);
   const leases = new SlotLeases(documents, tableName);
-  const enforcer = new Ec2NaclEnforcer(clients.ec2, {
-    ...options.retry,
-    reservedRuleRange: config.nacl.reservedRuleRange,
-  });
+  const enforcer = new Ec2NaclEnforcer(clients.ec2, { reservedRuleRange: config.nacl.reservedRuleRange });
   const resolver = new NaclResolver(clients.ec2, {
-    ...options.retry,
     settings: config.nacl,
     now: options.clock ?? Date.now,
   });
@@ -172,9 +165,7 @@ export function createRuntime(
       : SILENT_NOTIFIER);
   const overflow =
     options.overflow ??
-    (environment.overflow === undefined
-      ? undefined
-      : createOverflowTarget(environment.overflow, clients, options.retry));
+    (environment.overflow === undefined ? undefined : createOverflowTarget(environment.overflow, clients));
   return {
     config,
     tableName,
