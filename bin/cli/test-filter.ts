@@ -103,7 +103,9 @@ export async function runTestFilter(
   collectUnbannable();
   if (out === "summary") {
     const label = filter.filter === "sshd" ? `sshd, mode ${mode}` : options.filter;
-    writer.write(formatSummary(detector, label, zone, failures, perIp, unbannable, performance.now() - started));
+    writer.write(
+      formatSummary(detector, label, zone, failures, perIp, unbannable, performance.now() - started),
+    );
   }
   await writer.drain();
 }
