@@ -34,7 +34,8 @@ export class CustomDetector implements Detector {
     }
     const patternId = `custom.${match.index}`;
     countHit(stats, patternId);
-    const at = (line === undefined ? undefined : this.clock.timeOf(line)) ?? context.receivedAt;
+    const at =
+      (line === undefined ? undefined : this.clock.timeOf(line, context.receivedAt)) ?? context.receivedAt;
     return [
       {
         ip,

@@ -11,6 +11,11 @@ export interface DetectorOptions {
   readonly now: number;
   /** Overrides the year of year-less syslog stamps (`--year`). */
   readonly year?: number;
+  /**
+   * The zone year-less, zone-less syslog stamps were written in when their line has no event time (`--zone`: an
+   * IANA name or a fixed offset, stamp-reconcile.ts); lines with an event time are placed by it. @default UTC
+   */
+  readonly zone?: string;
 }
 
 export interface LineContext {

@@ -307,7 +307,8 @@ export class SshdDetector implements Detector {
     if (pattern.closes) {
       connections.closed[slot] = 1;
       connections.open[slot] = OPEN_NONE;
-      connections.lastSeen[slot] = this.clock.timeOf(line) ?? context.receivedAt ?? Number.NaN;
+      connections.lastSeen[slot] =
+        this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt ?? Number.NaN;
     }
     if (refused.length > 0) return released === undefined ? refused : [released, ...refused];
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
@@ -388,7 +389,7 @@ export class SshdDetector implements Detector {
     if (hasIp && !this.isConnectionAddress(slot)) return true;
     if (this.connections.closed[slot] === 0) return false;
     if (counts && pattern.role !== "summary") return true;
-    const time = this.clock.timeOf(line) ?? context.receivedAt;
+    const time = this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt;
     return time !== undefined && time - (this.connections.lastSeen[slot] as number) > CONNECTION_GAP_MS;
   }
 
@@ -403,7 +404,7 @@ export class SshdDetector implements Detector {
     const match = this.match;
     return {
       ip,
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
@@ -437,7 +438,7 @@ export class SshdDetector implements Detector {
   ): PendingFailure {
     const match = this.match;
     return {
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       // Held until a later line names the address: copies, so that it pins no log text.
