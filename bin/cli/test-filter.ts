@@ -79,6 +79,11 @@ export async function runTestFilter(
       else writer.write(formatFailure(failure, out));
     }
   };
+  const unbannable = new Map<string, number>();
+  const collectUnbannable = () => {
+    for (const failure of detector.takeUnbannable())
+      unbannable.set(failure.source, (unbannable.get(failure.source) ?? 0) + 1);
+  };
   // One context object for every line: the detector copies the number into the failures it returns.
   const context = { line: 0 };
   await forEachLine(
@@ -90,13 +95,17 @@ export async function runTestFilter(
       if (found.length > 0) emit(found);
     },
     async () => {
+      collectUnbannable();
       if (writer.full) await writer.drain();
     },
   );
   emit(detector.end());
+  collectUnbannable();
   if (out === "summary") {
     const label = filter.filter === "sshd" ? `sshd, mode ${mode}` : options.filter;
-    writer.write(formatSummary(detector, label, zone, failures, perIp, performance.now() - started));
+    writer.write(
+      formatSummary(detector, label, zone, failures, perIp, unbannable, performance.now() - started),
+    );
   }
   await writer.drain();
 }
@@ -159,6 +168,7 @@ function formatSummary(
   zone: string,
   failures: number,
   perIp: ReadonlyMap<string, number>,
+  unbannable: ReadonlyMap<string, number>,
   elapsedMs: number,
 ): string {
   const { read, matched, missed, ignored, skipped, hitsByPattern } = detector.stats;
@@ -180,6 +190,16 @@ function formatSummary(
     lines.push(`  ${String(count).padStart(9)}  ${ip}`);
   if (addresses.length > SUMMARY_ADDRESSES) {
     lines.push(`  ... and ${addresses.length - SUMMARY_ADDRESSES} more addresses`);
+  }
+  if (detector.stats.unbannable > 0) {
+    // Failures sshd attributed to a host name or a non-canonical address: nothing a network ACL can hold.
+    lines.push("", `Not bannable (sshd wrote no address): ${detector.stats.unbannable} failures`);
+    const sources = [...unbannable].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    for (const [source, count] of sources.slice(0, SUMMARY_ADDRESSES))
+      lines.push(`  ${String(count).padStart(9)}  ${source}`);
+    if (sources.length > SUMMARY_ADDRESSES) {
+      lines.push(`  ... and ${sources.length - SUMMARY_ADDRESSES} more sources`);
+    }
   }
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? Math.round(read / seconds) : read;

@@ -198,6 +198,7 @@ async function ban(
     ip: group.ip,
     decision,
     failures: verdict.failures,
+    failureTimes: verdict.failureTimes,
     lines: verdict.lines,
     targets: targets.naclIds,
     instanceId: streamInstance(payload.logStream),

@@ -74,7 +74,15 @@ export async function respond(
   }
   const lines = await readLines(runtime, payload, now);
   const detected = detect(runtime.config.jails, payload, lines, now);
-  const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
+  const grouped = groupFailures(detected.failuresByJail, payload.logEvents);
+  // The runtime allowlist (`cloudjail ignore add`) exempts as ignoreip does, read at most once a minute.
+  const allowed = grouped.groups.length === 0 ? undefined : await runtime.allowed.matcher(now);
+  const groups = grouped.groups.filter((group) => allowed?.allows(group.jail.name, group.ip) !== true);
+  const ignored =
+    grouped.ignored +
+    grouped.groups
+      .filter((group) => allowed?.allows(group.jail.name, group.ip) === true)
+      .reduce((sum, group) => sum + group.failures.length, 0);
   const ips = [...new Set(groups.map((group) => group.ip))];
   const read = await runtime.store.readBatch(ips);
   let resolution: Promise<NaclResolution> | undefined;

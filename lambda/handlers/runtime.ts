@@ -5,6 +5,8 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
+import { Allowlist } from "../aws/allowlist";
+import { AllowlistCache } from "../aws/allowlist-cache";
 import { BanService } from "../aws/ban-service";
 import { createOverflowTarget, type OverflowClients } from "../aws/create-overflow-target";
 import { JournaldHosts } from "../aws/journald-hosts";
@@ -132,6 +134,10 @@ export interface Runtime {
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
   readonly bans: BanService;
+  /** The runtime allowlist (`cloudjail ignore`) and the ranges unbans keep out of covers. */
+  readonly allowlist: Allowlist;
+  /** The allowlist's `ignore` entries, re-read at most once a minute (allowlist-cache.ts). */
+  readonly allowed: AllowlistCache;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -152,6 +158,7 @@ export function createRuntime(
   const { config, tableName } = environment;
   const documents = createDocumentClient(clients.dynamodb);
   const store = new CloudjailStore(documents, tableName);
+  const allowlist = new Allowlist(documents, tableName);
   const leases = new SlotLeases(documents, tableName);
   const enforcer = new Ec2NaclEnforcer(clients.ec2, { reservedRuleRange: config.nacl.reservedRuleRange });
   const resolver = new NaclResolver(clients.ec2, {
@@ -175,6 +182,8 @@ export function createRuntime(
     enforcer,
     resolver,
     bans: new BanService(store, leases, enforcer),
+    allowlist,
+    allowed: new AllowlistCache(allowlist),
     notifier,
     logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
