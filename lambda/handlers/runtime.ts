@@ -5,8 +5,11 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
+import { Allowlist } from "../aws/allowlist";
+import { AllowlistCache } from "../aws/allowlist-cache";
 import { BanService } from "../aws/ban-service";
 import { createOverflowTarget, type OverflowClients } from "../aws/create-overflow-target";
+import { JournaldHosts } from "../aws/journald-hosts";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
@@ -125,10 +128,16 @@ export interface Runtime {
   readonly config: CloudjailConfig;
   readonly tableName: string;
   readonly store: CloudjailStore;
+  /** Which hosts' journals arrive (one source per host), cached for the container's life. */
+  readonly journaldHosts: JournaldHosts;
   readonly leases: SlotLeases;
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
   readonly bans: BanService;
+  /** The runtime allowlist (`cloudjail ignore`) and the ranges unbans keep out of covers. */
+  readonly allowlist: Allowlist;
+  /** The allowlist's `ignore` entries, re-read at most once a minute (allowlist-cache.ts). */
+  readonly allowed: AllowlistCache;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -149,6 +158,7 @@ export function createRuntime(
   const { config, tableName } = environment;
   const documents = createDocumentClient(clients.dynamodb);
   const store = new CloudjailStore(documents, tableName);
+  const allowlist = new Allowlist(documents, tableName);
   const leases = new SlotLeases(documents, tableName);
   const enforcer = new Ec2NaclEnforcer(clients.ec2, { reservedRuleRange: config.nacl.reservedRuleRange });
   const resolver = new NaclResolver(clients.ec2, {
@@ -167,10 +177,13 @@ export function createRuntime(
     config,
     tableName,
     store,
+    journaldHosts: new JournaldHosts(documents, tableName),
     leases,
     enforcer,
     resolver,
     bans: new BanService(store, leases, enforcer),
+    allowlist,
+    allowed: new AllowlistCache(allowlist),
     notifier,
     logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
