@@ -147,7 +147,9 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
         "CloudWatchAgentServerPolicy can only read parameters with that prefix",
     );
   }
-  const onboarding = props.onboarding ?? shipAgentLogs;
+  // Props win over the configuration's [cloudjail] intake options, which win over the defaults.
+  const intake = props.config.intake ?? {};
+  const onboarding = props.onboarding ?? intake.onboarding ?? shipAgentLogs;
   if (onboarding && !shipAgentLogs) {
     throw new CloudjailSettingsError(
       "onboarding installs cloudjail's agent configuration, which shipAgentLogs = false does not create: " +
@@ -174,10 +176,18 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
     existingLogGroups,
     agentParameterName,
     onboarding,
-    onboardingTargets: props.onboardingTargets ?? { tagKey: PROTECT_TAG_KEY },
-    onboardingSchedule: props.onboardingSchedule ?? Duration.minutes(30),
-    agentVersion: props.agentVersion ?? "latest",
-    accountWideIntake: props.accountWideIntake ?? false,
+    onboardingTargets:
+      props.onboardingTargets ??
+      (intake.protectAllInstances
+        ? "all-managed-instances"
+        : { tagKey: intake.protectTag ?? PROTECT_TAG_KEY }),
+    onboardingSchedule:
+      props.onboardingSchedule ??
+      (intake.onboardingInterval === undefined
+        ? Duration.minutes(30)
+        : Duration.seconds(intake.onboardingInterval)),
+    agentVersion: props.agentVersion ?? intake.agentVersion ?? "latest",
+    accountWideIntake: props.accountWideIntake ?? intake.accountIntake ?? false,
     table: props.table,
     alertEmail: props.alertEmail,
     unbanInterval,

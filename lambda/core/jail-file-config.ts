@@ -2,6 +2,7 @@ import { ConfigError } from "./config-error";
 import { didYouMean } from "./config-suggestion";
 import { IGNORED_OPTIONS, ignoredReason } from "./ignored-options";
 import { type IniDocument, type IniEntry, type IniSection, interpolated, readIni } from "./ini-reader";
+import { INTAKE_OPTION_NAMES, type IntakeSettings, readIntakeOption } from "./intake-settings";
 import {
   multipliersDecrease,
   parseBantime,
@@ -99,6 +100,7 @@ export function parseJailConf(
   let nacl: NaclSettings = DEFAULT_NACL_SETTINGS;
   let topicArn: string | undefined;
   let overflow: OverflowSettings | undefined;
+  let intake: IntakeSettings | undefined;
   const jails: JailConfig[] = [];
   const unsupported: string[] = [];
 
@@ -111,7 +113,7 @@ export function parseJailConf(
       continue;
     }
     if (section.name.toLowerCase() === CLOUDJAIL_SECTION) {
-      ({ nacl, topicArn, overflow } = readCloudjailSection(document, section));
+      ({ nacl, topicArn, overflow, intake } = readCloudjailSection(document, section));
       continue;
     }
     const enabled = interpolated(document, section, "enabled");
@@ -152,6 +154,7 @@ export function parseJailConf(
     nacl,
     ...(topicArn ? { topicArn } : {}),
     ...(overflow ? { overflow } : {}),
+    ...(intake ? { intake } : {}),
   };
   return { config, warnings: warnings.list };
 }
@@ -337,11 +340,12 @@ function parseEntry<T>(
 function readCloudjailSection(
   document: IniDocument,
   section: IniSection,
-): { nacl: NaclSettings; topicArn?: string; overflow?: OverflowSettings } {
+): { nacl: NaclSettings; topicArn?: string; overflow?: OverflowSettings; intake?: IntakeSettings } {
   let nacl: NaclSettings = { ...DEFAULT_NACL_SETTINGS };
   let topicArn: string | undefined;
   let aggregation: AggregationInput = { fields: {} };
   let overflowOptions: OverflowOptions = {};
+  let intake: IntakeSettings | undefined;
   let lastLine = section.line;
   for (const entry of section.entries.values()) {
     const read = <T>(parse: (text: string) => T): T =>
@@ -351,6 +355,11 @@ function readCloudjailSection(
     const aggregated = read((text) => readAggregationOption(key, text, aggregation, parseBoolean));
     if (aggregated !== undefined) {
       aggregation = aggregated;
+      continue;
+    }
+    const intaken = read((text) => readIntakeOption(key, text, intake ?? {}, parseBoolean));
+    if (intaken !== undefined) {
+      intake = intaken;
       continue;
     }
     const overflowed = read((text) => readOverflowOption(key, text, overflowOptions, parseBoolean));
@@ -388,7 +397,7 @@ function readCloudjailSection(
         topicArn = read(parseTopicArn);
         break;
       default: {
-        const valid = `${CLOUDJAIL_OPTION_NAMES}, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}`;
+        const valid = `${CLOUDJAIL_OPTION_NAMES}, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}, ${INTAKE_OPTION_NAMES}`;
         throw new ConfigError(
           `${document.fileName}:${entry.line} [${CLOUDJAIL_SECTION}]: unknown option "${entry.key}"; valid options: ${valid}${didYouMean(entry.key, valid.split(", "))}`,
         );
@@ -405,7 +414,12 @@ function readCloudjailSection(
       `${document.fileName}:${lastLine} [${CLOUDJAIL_SECTION}]: ${(error as Error).message}`,
     );
   }
-  return { nacl, ...(topicArn ? { topicArn } : {}), ...(overflow ? { overflow } : {}) };
+  return {
+    nacl,
+    ...(topicArn ? { topicArn } : {}),
+    ...(overflow ? { overflow } : {}),
+    ...(intake ? { intake } : {}),
+  };
 }
 
 function expandLocal(document: IniDocument, section: IniSection, entry: IniEntry): string {

@@ -1,3 +1,4 @@
+import type { IntakeSettings } from "./intake-settings";
 /**
  * Types shared by every part of cloudjail: detection, jail policy, the AWS runtime, the CLI and the CDK app.
  * Everything here is plain data so that it can cross the CDK -> Lambda boundary as JSON (`CLOUDJAIL_CONFIG`).
@@ -91,6 +92,8 @@ export interface CloudjailConfig {
   readonly topicArn?: string;
   /** Where bans also go when the NACLs are not enough (issue 7); absent: the NACLs only. */
   readonly overflow?: OverflowSettings;
+  /** How the stack onboards the fleet (deploy-time only, `[cloudjail]` intake options); absent: the defaults. */
+  readonly intake?: IntakeSettings;
 }
 
 /** The stack's overflow target: WAFv2 IP sets or a Network Firewall rule group, created by the CDK app. */
