@@ -13,6 +13,7 @@ import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
 import { POWERTOOLS_ENVIRONMENT, RUNTIME_ENVIRONMENT } from "../lambda/handlers/environment";
+import { AccountIntake } from "./account-intake";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -46,6 +47,8 @@ export class Cloudjail extends Construct {
   public readonly authLogs: AuthLogShipping | undefined;
   /** The State Manager associations installing and configuring the agent, unless `onboarding` is false. */
   public readonly onboarding: FleetOnboarding | undefined;
+  /** The account-level subscription filter policy, when `accountWideIntake` asks for it. */
+  public readonly accountIntake: AccountIntake | undefined;
   /** Every log group the responder is subscribed to. */
   public readonly subscriptions: readonly logs.SubscriptionFilter[];
   /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
@@ -170,6 +173,13 @@ export class Cloudjail extends Construct {
           },
         ),
     );
+    this.accountIntake = settings.accountWideIntake
+      ? new AccountIntake(this, "AccountIntake", {
+          destination: this.responder,
+          filterPattern: this.filterPattern,
+          excludedLogGroups: settings.existingLogGroups,
+        })
+      : undefined;
 
     this.monitoring = new CloudjailMonitoring(this, "Monitoring", {
       responder: this.responder,

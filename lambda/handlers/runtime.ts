@@ -9,6 +9,7 @@ import { Allowlist } from "../aws/allowlist";
 import { AllowlistCache } from "../aws/allowlist-cache";
 import { BanService } from "../aws/ban-service";
 import { createOverflowTarget, type OverflowClients } from "../aws/create-overflow-target";
+import { JournaldHosts } from "../aws/journald-hosts";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
@@ -127,6 +128,8 @@ export interface Runtime {
   readonly config: CloudjailConfig;
   readonly tableName: string;
   readonly store: CloudjailStore;
+  /** Which hosts' journals arrive (one source per host), cached for the container's life. */
+  readonly journaldHosts: JournaldHosts;
   readonly leases: SlotLeases;
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
@@ -174,6 +177,7 @@ export function createRuntime(
     config,
     tableName,
     store,
+    journaldHosts: new JournaldHosts(documents, tableName),
     leases,
     enforcer,
     resolver,

@@ -8,6 +8,8 @@ import { NaclModel } from "../../bin/local/nacl-model";
 import type { BanNotice } from "../../lambda/aws/notifier";
 import type { IpRecord } from "../../lambda/aws/store-items";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
+import { parseLogLine } from "../../lambda/core/log-line-parser";
+import { StampClock } from "../../lambda/core/stamp-clock";
 import type { CloudjailConfig, JailConfig, NaclSettings } from "../../lambda/core/types";
 import { encodeLogsEvent, type LogsSubscriptionEvent } from "../../lambda/handlers/decode";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../lambda/handlers/runtime";
@@ -206,12 +208,20 @@ export function eventId(batch: number, index: number): string {
   return `${String(batch).padStart(10, "0")}${String(index).padStart(8, "0")}`;
 }
 
-/** A subscription event carrying `lines` from `logStream`, encoded as CloudWatch Logs does. */
+/**
+ * A subscription event carrying `lines` from `logStream`, encoded as CloudWatch Logs does. Each event's timestamp
+ * is `at` when given, else the time its line's stamp says (read as UTC: an agent reading the line as it is
+ * written, as on a UTC host), else T0. The responder places a year-less stamp by its event (stamp-reconcile.ts).
+ */
 export function logsEvent(
   lines: readonly string[],
   options: { readonly logStream: string; readonly batch?: number; readonly at?: number },
 ): LogsSubscriptionEvent {
-  const at = options.at ?? T0;
+  const stamps = new StampClock(T0);
+  const readAt = (message: string) => {
+    const line = parseLogLine(message);
+    return options.at ?? (line === undefined ? undefined : stamps.timeOf(line)) ?? T0;
+  };
   return encodeLogsEvent({
     messageType: "DATA_MESSAGE",
     owner: "123456789012",
@@ -220,7 +230,7 @@ export function logsEvent(
     subscriptionFilters: ["cloudjail"],
     logEvents: lines.map((message, index) => ({
       id: eventId(options.batch ?? 1, index),
-      timestamp: at,
+      timestamp: readAt(message),
       message,
     })),
   });
