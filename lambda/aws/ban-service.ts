@@ -310,7 +310,7 @@ function banRecord(
     endsAt: decision.endsAt,
     endsAtIso: decision.endsAt === null ? null : isoOfSeconds(decision.endsAt),
     seconds: decision.seconds,
-    lengthRule: decision.lengthRule,
+    ...(decision.lengthRule === undefined ? {} : { lengthRule: decision.lengthRule }),
     ...(request.failureTimes === undefined ? {} : failureTimesOf(request.failureTimes)),
     ...(request.instanceId === undefined ? {} : { instanceId: request.instanceId }),
     lines: request.lines,

@@ -187,8 +187,8 @@ export interface BanDecision {
   /** 1 for the first ban counted by the banning jail's rules (per jail, or overall with overalljails). */
   readonly banNumber: number;
   readonly reason: string;
-  /** How `seconds` was computed from bantime and bantime.increment (policy.ts banLength). */
-  readonly lengthRule: string;
+  /** How `seconds` was computed from bantime and bantime.increment (policy.ts banLength); absent when not known. */
+  readonly lengthRule?: string;
 }
 
 /**
