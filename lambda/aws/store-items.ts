@@ -80,6 +80,8 @@ export interface BanMark {
   readonly counted: Readonly<Record<string, number>>;
   /** When the window the ban used would have expired (epoch seconds): how long a void mark's window lives again. */
   readonly windowExpiresAt: number;
+  /** Epoch ms of the failure that reached maxretry: the ban's start. Absent in marks older than issue 13: `at`. */
+  readonly banAt?: number;
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */
