@@ -12,6 +12,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
+import { POWERTOOLS_ENVIRONMENT, RUNTIME_ENVIRONMENT } from "../lambda/handlers/environment";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -19,17 +20,12 @@ import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
 import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
 import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
+import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
 import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
-
-/** The runtime environment variable names both Lambdas read at cold start (issue 4; the overflow target, issue 7). */
-export const RUNTIME_ENV = {
-  table: "CLOUDJAIL_TABLE",
-  config: "CLOUDJAIL_CONFIG",
-  overflow: "CLOUDJAIL_OVERFLOW",
-} as const;
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -48,6 +44,8 @@ export class Cloudjail extends Construct {
   public readonly notificationTopic: sns.ITopic;
   /** The agent log group and its agent configuration, unless `shipAgentLogs` is false. */
   public readonly authLogs: AuthLogShipping | undefined;
+  /** The State Manager associations installing and configuring the agent, unless `onboarding` is false. */
+  public readonly onboarding: FleetOnboarding | undefined;
   /** Every log group the responder is subscribed to. */
   public readonly subscriptions: readonly logs.SubscriptionFilter[];
   /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
@@ -87,13 +85,13 @@ export class Cloudjail extends Construct {
     });
 
     const environment = {
-      [RUNTIME_ENV.table]: this.table.tableName,
-      [RUNTIME_ENV.config]: Stack.of(this).toJsonString({
+      [RUNTIME_ENVIRONMENT.table]: this.table.tableName,
+      [RUNTIME_ENVIRONMENT.config]: Stack.of(this).toJsonString({
         ...settings.config,
         topicArn: this.notificationTopic.topicArn,
       }),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      [POWERTOOLS_ENVIRONMENT.serviceName]: SERVICE_NAME,
+      [POWERTOOLS_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
     };
     const responder = new CloudjailFunction(this, "Responder", {
       entry: "lambda/handlers/responder.ts",
@@ -138,7 +136,8 @@ export class Cloudjail extends Construct {
     if (this.overflow) {
       // CloudFormation fills in the ids and ARN, known only once the target exists.
       const where = Stack.of(this).toJsonString(this.overflow.ref);
-      for (const fn of [this.responder, this.unbanner]) fn.addEnvironment(RUNTIME_ENV.overflow, where);
+      for (const fn of [this.responder, this.unbanner])
+        fn.addEnvironment(RUNTIME_ENVIRONMENT.overflow, where);
     }
 
     this.authLogs = settings.shipAgentLogs
@@ -147,6 +146,15 @@ export class Cloudjail extends Construct {
           parameterName: settings.agentParameterName,
         })
       : undefined;
+    this.onboarding =
+      this.authLogs && settings.onboarding
+        ? new FleetOnboarding(this, "Onboarding", {
+            agentParameter: this.authLogs.agentParameter,
+            targets: settings.onboardingTargets,
+            schedule: settings.onboardingSchedule,
+            agentVersion: settings.agentVersion,
+          })
+        : undefined;
     this.filterPattern = subscriptionFilterPattern(settings.config);
     const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
     this.subscriptions = logGroups.map(
@@ -179,6 +187,17 @@ export class Cloudjail extends Construct {
       logRetention: settings.logRetention,
       dashboard: this.monitoring.dashboard,
     });
+  }
+
+  /**
+   * Lets instances with this role ship their auth logs into the stack's log group with its agent configuration
+   * (the managed policy `authLogs.instancePolicy`). Throws when `shipAgentLogs` is false: there is nothing to ship to.
+   */
+  public grantLogShipping(role: iam.IRole): void {
+    if (!this.authLogs) {
+      throw new CloudjailSettingsError("grantLogShipping needs the stack's auth log group (shipAgentLogs)");
+    }
+    this.authLogs.grantLogShipping(role);
   }
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */

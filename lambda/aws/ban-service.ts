@@ -245,6 +245,27 @@ export class BanService {
     return { ip, ban: lifted, removed };
   }
 
+  /**
+   * Moves the end of an active ban (an organization ban whose origin renewed or lengthened it, issue 16): the
+   * record only, entries stay. Returns false when the ban is no longer `banId`.
+   */
+  async reschedule(ip: string, banId: string, endsAt: number | null, now: number): Promise<boolean> {
+    let moved = false;
+    await this.store.modifyRecord(ip, (current) => {
+      moved = false;
+      const ban = current?.ban;
+      if (current === undefined || ban === undefined || ban.banId !== banId) return undefined;
+      moved = true;
+      const seconds = endsAt === null ? -1 : Math.max(0, endsAt - ban.bannedAt);
+      return withBan(
+        current,
+        { ...ban, endsAt, endsAtIso: endsAt === null ? null : isoOfSeconds(endsAt), seconds },
+        now,
+      );
+    });
+    return moved;
+  }
+
   /** Removes the entry at `ruleNumber` only while its lease names `banId`, then frees the lease. */
   async removeOwnedEntry(naclId: string, ruleNumber: number, banId: string): Promise<boolean> {
     const lease = await this.leases.get(naclId, ruleNumber);

@@ -51,6 +51,8 @@ const jailFields = {
     })
     .optional(),
   increment: increment.optional(),
+  /** `local` (the default) or `organization` (issue 16): parsed by parseShare for its did-you-mean. */
+  share: z.string({ error: 'expected "local" or "organization"' }).optional(),
 };
 
 /** The options of one jail (or of `defaults`), every one optional. */
@@ -82,7 +84,7 @@ export const naclSchema = z.strictObject({
       }),
     ])
     .optional(),
-  /** CIDRs covering entries never touch (the protected VPCs' blocks; written by the CDK app). */
+  /** CIDRs covering entries never touch, besides the VPCs' own blocks (found at run time) and every ignoreip. */
   protectedCidrs: z.array(z.string()).optional(),
 });
 

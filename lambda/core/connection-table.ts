@@ -39,6 +39,12 @@ export class ConnectionTable {
   readonly pending: Array<PendingFailure | undefined>;
   /** Epoch ms of the connection's closing line; NaN when unknown. */
   readonly lastSeen: Float64Array;
+  /**
+   * PAM modules' refusals (pam_unix `authentication failure`, with the user name) that no line of sshd has
+   * confirmed yet: another module may still accept the password (fail2ban's gh-2070), so they count only when
+   * the connection logs in as another user.
+   */
+  readonly refusals: Array<PendingFailure[] | undefined>;
 
   constructor(capacity: number) {
     if (capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new Error("capacity must be a power of two");
@@ -51,6 +57,7 @@ export class ConnectionTable {
     this.closed = new Uint8Array(capacity);
     this.pending = new Array<PendingFailure | undefined>(capacity).fill(undefined);
     this.lastSeen = new Float64Array(capacity).fill(Number.NaN);
+    this.refusals = new Array<PendingFailure[] | undefined>(capacity).fill(undefined);
   }
 
   /** The slot of `pid`'s connection; reset to a fresh connection when the pid is new or `fresh` is set. */
@@ -65,6 +72,7 @@ export class ConnectionTable {
     this.closed[slot] = 0;
     this.pending[slot] = undefined;
     this.lastSeen[slot] = Number.NaN;
+    this.refusals[slot] = undefined;
     return slot;
   }
 
@@ -78,5 +86,6 @@ export class ConnectionTable {
     this.pids.fill(Number.NaN);
     this.ip.fill(undefined);
     this.pending.fill(undefined);
+    this.refusals.fill(undefined);
   }
 }

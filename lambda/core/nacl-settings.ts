@@ -29,8 +29,10 @@ export const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 export function parseScope(text: string): NaclSettings["scope"] {
   const value = text.trim().toLowerCase();
   if (value === "vpc" || value === "subnet") return value;
+  const share =
+    value === "organization" || value === "local" ? `; to share bans, set share = ${value} in the jail` : "";
   throw new Error(
-    `"${text}" is not a scope: use vpc (every NACL of the VPCs) or subnet (the attacked subnet's NACL)`,
+    `"${text}" is not a scope: use vpc (every NACL of the VPCs) or subnet (the attacked subnet's NACL)${share}`,
   );
 }
 
@@ -133,7 +135,7 @@ export function parseAggregation(
   return settings;
 }
 
-/** CIDRs a covering entry must never touch (the protected VPCs' own blocks). */
+/** CIDRs a covering entry must never touch besides the VPCs' own blocks, each as its network address. */
 export function parseProtectedCidrs(cidrs: readonly string[]): string[] {
   return cidrs.map((text) => cidrText(parseCidr(text)));
 }

@@ -8,10 +8,12 @@ import {
 } from "./connection-table";
 import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
 import { DISPLAY_USER, displayText, MAX_SSHD_MESSAGE } from "./line-limits";
-import { LogLine, parseLogLine as parseLogLineImport, type StampClock } from "./log-line";
+import { LogLine } from "./log-line";
+import { parseLogLine as parseLogLineImport } from "./log-line-parser";
 import { ServerAddresses } from "./server-addresses";
 import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-filter";
 import { SSHD, type SshdPattern } from "./sshd-patterns";
+import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
 
 // Module-local bindings for the per-line calls: the CommonJS that tsx/esbuild emit reads an imported binding
@@ -21,6 +23,8 @@ const matchSshdMessage = matchSshdMessageImport;
 
 /** sshd processes whose connection state is kept (a power of two: see ConnectionTable). */
 export const MAX_CONNECTIONS = 1 << 16;
+/** PAM refusals held per connection (sshd's MaxAuthTries is 6 by default). */
+const MAX_REFUSALS = 16;
 /** A closed connection's pid seen again after this long is a new connection (pid reuse). */
 const CONNECTION_GAP_MS = 60_000;
 
@@ -259,14 +263,60 @@ export class SshdDetector implements Detector {
       else if (connections.pending[slot] === undefined)
         connections.pending[slot] = this.pending(text, end, line, pattern, context);
     }
+    let refused: readonly Failure[] = NONE;
+    if (pattern === SSHD.pamModuleFailure) {
+      if (match.userStart !== -1) this.holdRefusal(slot, text, end, line, context);
+    } else if (pattern === SSHD.accepted) {
+      if (connections.refusals[slot] !== undefined) refused = this.otherUsersRefused(slot, text);
+    } else if (pattern.role !== "helper" && pattern.role !== "summary") {
+      // sshd's own line for the attempt: what PAM refused before it is this attempt, counted (or not) here.
+      connections.refusals[slot] = undefined;
+    }
     if (pattern.nextRound && connections.open[slot] === OPEN_CREDENTIAL) connections.open[slot] = OPEN_NONE;
     if (pattern.closes) {
       connections.closed[slot] = 1;
       connections.open[slot] = OPEN_NONE;
       connections.lastSeen[slot] = this.clock.timeOf(line) ?? context.receivedAt ?? Number.NaN;
     }
+    if (refused.length > 0) return released === undefined ? refused : [released, ...refused];
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
     return counted === undefined ? NONE : [counted];
+  }
+
+  /** Keeps a PAM module's refusal of the connection (at most MAX_REFUSALS) until sshd says what came of it. */
+  private holdRefusal(slot: number, text: string, end: number, line: LogLine, context: LineContext): void {
+    const refusals = this.connections.refusals;
+    const held = refusals[slot] ?? [];
+    if (held.length >= MAX_REFUSALS) return;
+    held.push(this.pending(text, end, line, SSHD.pamModuleFailure, context));
+    refusals[slot] = held;
+  }
+
+  /**
+   * The connection logged in (`Accepted ... for U from A`): a PAM module's refusal for U was another module's
+   * success (gh-2070: pam_unix then pam_ldap) and counts nothing; one for another user name was a failed
+   * attempt, counted once per user name, for the address of the `Accepted` line (sshd's, never PAM's text).
+   */
+  private otherUsersRefused(slot: number, text: string): readonly Failure[] {
+    const connections = this.connections;
+    const held = connections.refusals[slot] as PendingFailure[];
+    connections.refusals[slot] = undefined;
+    const match = this.match;
+    if (match.ipStart === -1 || match.userStart === -1) return NONE;
+    const ip = this.addresses.canonical(text, match.ipStart, match.ipEnd);
+    if (ip === undefined) return NONE;
+    const accepted = userText(text, match.userStart, match.userEnd);
+    const users = new Set<string>();
+    const found: Failure[] = [];
+    for (const refusal of held) {
+      const user = refusal.user as string;
+      if (user === accepted || users.has(user)) continue;
+      users.add(user);
+      countHit(this.stats, refusal.patternId);
+      connections.counted[slot]++;
+      found.push(withAddress(refusal, ip));
+    }
+    return found;
   }
 
   /** Decides whether the line counts in its connection, and updates whether an attempt is open. */

@@ -71,7 +71,17 @@ export interface JailConfig {
   /** Ports the jail protects; undefined means all traffic. */
   readonly port?: readonly PortRange[];
   readonly increment: BanIncrement;
+  /**
+   * Who a ban of this jail protects (issue 16): absent or `local`, this account's NACLs only; `organization`, the
+   * ban is also published to the organization's bus and every member account and region applies it.
+   */
+  readonly share?: JailShare;
 }
+
+/** `share = local | organization` (not `scope`, which says vpc or subnet). */
+export type JailShare = "local" | "organization";
+
+export const JAIL_SHARES: readonly JailShare[] = ["local", "organization"];
 
 /** The whole resolved configuration the runtime reads from `CLOUDJAIL_CONFIG`. */
 export interface CloudjailConfig {
@@ -116,8 +126,8 @@ export interface NaclSettings {
   /** Covering entries for banned addresses that share a prefix (issue 7); absent: one entry per address. */
   readonly aggregation?: AggregationSettings;
   /**
-   * Blocks a covering entry must never touch, besides every jail's ignoreip: the protected VPCs' own CIDRs
-   * (written by the CDK app, which knows them).
+   * Blocks a covering entry must never touch, besides every jail's ignoreip and the protected VPCs' own CIDRs (which
+   * the runtime finds in EC2): peered VPCs, VPN and on-premises ranges, as the configuration lists them.
    */
   readonly protectedCidrs?: readonly string[];
 }

@@ -93,6 +93,7 @@ export async function aggregate(
       until: ban.endsAtIso,
       nacls: {},
       banNumber: ban.banNumber,
+      bannedAt: ban.bannedAtIso,
     });
   }
   return report;

@@ -288,6 +288,7 @@ async function announce(
     reason: decision.reason,
     banNumber: decision.banNumber,
     instanceId: payload.logStream,
+    ...(ban === undefined ? {} : { bannedAt: ban.bannedAtIso }),
   });
   return { kind: "banned", failures, pending: isPending };
 }
