@@ -94,7 +94,7 @@ export function judgeFailure(
       bans: [...bans, { jail: decision.jail, bannedAt: decision.bannedAt, endsAt: decision.endsAt }],
       history: withBanInHistory(state.history, decision),
     },
-    outcome: { kind: "ban", decision, failures: decision.failures },
+    outcome: { kind: "ban", decision, failures: decision.failures ?? window.length },
   };
 }
 

@@ -189,8 +189,11 @@ export interface BanDecision {
   readonly endsAt: number | null;
   /** 1 for the first ban counted by the banning jail's rules (per jail, or overall with overalljails). */
   readonly banNumber: number;
-  /** What reached maxretry: the failures inside findtime, or for a recidive ban the bans counted. */
-  readonly failures: number;
+  /**
+   * What reached maxretry: the failures inside findtime, or for a recidive ban the bans counted. Absent for a ban
+   * no jail decided (an organization's, a manual one).
+   */
+  readonly failures?: number;
   readonly reason: string;
 }
 

@@ -1,8 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
+import {
+  isoOfMs,
+  STREAM_CONNECTIONS_TTL_SECONDS,
+  type StreamConnectionsItem,
+  streamConnectionsKey,
+} from "../aws/store-items";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/create-detector";
+import {
+  connectionsToResume,
+  type JailConnections,
+  nextStreamConnections,
+  packConnections,
+  STREAM_CONNECTIONS_LIMIT,
+  type StreamConnections,
+  unpackConnections,
+} from "../core/stream-connections";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
@@ -71,10 +86,19 @@ export async function respond(
     logger.info("control message skipped", { logGroup: payload.logGroup });
     return EMPTY;
   }
-  const detected = detect(runtime.config.jails, payload, now);
+  const firstEventId = payload.logEvents[0]?.id ?? "";
+  const stored = await runtime.store.getStreamConnections(payload.logGroup, payload.logStream);
+  const resumed = connectionsToResume(stored, firstEventId);
+  const detected = detect(runtime.config.jails, payload, now, resumed);
   const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
   const ips = [...new Set(groups.map((group) => group.ip))];
-  const read = await runtime.store.readBatch(ips);
+  const next = nextStreamConnections(stored, firstEventId, resumed, detected.open);
+  const [read] = await Promise.all([
+    runtime.store.readBatch(ips),
+    next === undefined
+      ? undefined
+      : runtime.store.putStreamConnections(streamConnectionsItem(payload, next, now)),
+  ]);
   let resolution: Promise<NaclResolution> | undefined;
   const invocation: Invocation = {
     allocator: runtime.newAllocator(),
@@ -141,20 +165,44 @@ export async function respond(
   return summary;
 }
 
-/** Runs every enabled log jail's detector over the batch. */
-function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number) {
+/**
+ * Runs every enabled log jail's detector over the batch, each resuming the sshd connections the stream's previous
+ * batch left open; returns what each leaves open.
+ */
+function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number, resumed: JailConnections) {
   const failuresByJail = new Map<JailConfig, Failure[]>();
+  const open: Record<string, ReturnType<typeof packConnections>> = {};
   let skipped = 0;
   for (const jail of jails) {
     if (!jail.enabled || jail.filter === "recidive") continue;
     const detector = createDetector({ filter: jail, now });
+    detector.resume?.(unpackConnections(resumed[jail.name]));
     const found: Failure[] = [];
     payload.logEvents.forEach((logEvent, index) => {
       found.push(...detector.push(logEvent.message, { line: index + 1, receivedAt: logEvent.timestamp }));
     });
+    const left = detector.openConnections?.(STREAM_CONNECTIONS_LIMIT) ?? [];
+    if (left.length > 0) open[jail.name] = packConnections(left);
     found.push(...detector.end());
     failuresByJail.set(jail, found);
     skipped = Math.max(skipped, detector.stats.skipped);
   }
-  return { failuresByJail, skipped };
+  return { failuresByJail, skipped, open };
+}
+
+/** The item holding what the batch left open for the stream's next batch. */
+function streamConnectionsItem(
+  payload: LogsPayload,
+  connections: StreamConnections,
+  now: number,
+): StreamConnectionsItem {
+  return {
+    ...streamConnectionsKey(payload.logGroup, payload.logStream),
+    kind: "connections",
+    logGroup: payload.logGroup,
+    logStream: payload.logStream,
+    ...connections,
+    updatedAtIso: isoOfMs(now),
+    expiresAt: Math.floor(now / 1000) + STREAM_CONNECTIONS_TTL_SECONDS,
+  };
 }
