@@ -56,6 +56,12 @@ export interface CloudjailProps {
    */
   readonly agentVersion?: string;
   /**
+   * Feed every log group of the account and region to the responder by an account-level subscription filter policy
+   * (lib/account-intake.ts), the stack's own groups excluded. An account holds one such policy per region.
+   * @default false
+   */
+  readonly accountWideIntake?: boolean;
+  /**
    * An existing table with cloudjail's key design (`lambda/aws/table-schema.ts`).
    * @default a new on-demand table, retained on stack deletion
    */
@@ -99,6 +105,7 @@ export interface ResolvedCloudjailProps {
   readonly onboardingTargets: OnboardingTargets;
   readonly onboardingSchedule: Duration;
   readonly agentVersion: string;
+  readonly accountWideIntake: boolean;
   readonly table: dynamodb.ITable | undefined;
   readonly alertEmail: string | undefined;
   readonly unbanInterval: Duration;
@@ -170,6 +177,7 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
     onboardingTargets: props.onboardingTargets ?? { tagKey: PROTECT_TAG_KEY },
     onboardingSchedule: props.onboardingSchedule ?? Duration.minutes(30),
     agentVersion: props.agentVersion ?? "latest",
+    accountWideIntake: props.accountWideIntake ?? false,
     table: props.table,
     alertEmail: props.alertEmail,
     unbanInterval,

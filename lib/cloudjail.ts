@@ -13,6 +13,7 @@ import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
 import { POWERTOOLS_ENVIRONMENT, RUNTIME_ENVIRONMENT } from "../lambda/handlers/environment";
+import { AccountIntake } from "./account-intake";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -25,7 +26,7 @@ import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
-import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
+import { naclWriteStatements, networkReadStatement } from "./nacl-write-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -46,6 +47,8 @@ export class Cloudjail extends Construct {
   public readonly authLogs: AuthLogShipping | undefined;
   /** The State Manager associations installing and configuring the agent, unless `onboarding` is false. */
   public readonly onboarding: FleetOnboarding | undefined;
+  /** The account-level subscription filter policy, when `accountWideIntake` asks for it. */
+  public readonly accountIntake: AccountIntake | undefined;
   /** Every log group the responder is subscribed to. */
   public readonly subscriptions: readonly logs.SubscriptionFilter[];
   /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
@@ -170,6 +173,13 @@ export class Cloudjail extends Construct {
           },
         ),
     );
+    this.accountIntake = settings.accountWideIntake
+      ? new AccountIntake(this, "AccountIntake", {
+          destination: this.responder,
+          filterPattern: this.filterPattern,
+          excludedLogGroups: settings.existingLogGroups,
+        })
+      : undefined;
 
     this.monitoring = new CloudjailMonitoring(this, "Monitoring", {
       responder: this.responder,
@@ -202,7 +212,6 @@ export class Cloudjail extends Construct {
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
   private grantRuntime(role: iam.Role, nacl: NaclSettings): void {
-    const naclIds = nacl.naclIds ?? [];
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;
@@ -220,13 +229,13 @@ export class Cloudjail extends Construct {
         "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
         "makes), on the topic's own key only.",
     });
-    role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
-    if (naclIds.length === 0) {
+    for (const statement of naclWriteStatements(this, nacl)) role.addToPrincipalPolicy(statement);
+    if (nacl.vpcIds.length > 0) {
       nag.acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
         reason:
-          "Protected by VPC id only: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL " +
-          "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
+          "Protected by VPC id: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL only if " +
+          "it belongs to a protected VPC (ec2:Vpc condition on the same statement).",
       });
     }
     role.addToPrincipalPolicy(networkReadStatement(nacl));

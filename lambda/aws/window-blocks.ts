@@ -38,6 +38,8 @@ export type BlockVerdict =
       readonly fresh: readonly BatchFailure[];
       /** Failures inside findtime when the jail reached maxretry, and their lines. */
       readonly failures: number;
+      /** Times (epoch ms) of those failures. */
+      readonly failureTimes: readonly number[];
       readonly lines: readonly string[];
       readonly record: IpRecord | undefined;
       readonly resumed: boolean;
@@ -122,6 +124,7 @@ export function planBlock(
                 kind: "ban",
                 fresh: [],
                 failures: mark.failureTimes.length,
+                failureTimes: mark.failureTimes,
                 lines: [],
                 record,
                 resumed: true,
@@ -159,6 +162,7 @@ export function planBlock(
           kind: "ban",
           fresh: ban.fresh,
           failures: ban.failureTimes.length,
+          failureTimes: ban.failureTimes,
           lines: ban.lines,
           record,
           resumed: false,

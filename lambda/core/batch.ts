@@ -1,5 +1,5 @@
 import { formatDuration } from "./duration";
-import { addFailures, banSeconds, isIgnored, PERMANENT } from "./policy";
+import { addFailures, banLength, isIgnored, PERMANENT } from "./policy";
 import type { Failure, JailConfig } from "./types";
 
 /**
@@ -195,6 +195,8 @@ export interface BanDecision {
    */
   readonly failures?: number;
   readonly reason: string;
+  /** How `seconds` was computed from bantime and bantime.increment (policy.ts banLength). */
+  readonly lengthRule: string;
 }
 
 /**
@@ -235,7 +237,7 @@ function nextBan(
   reason: string,
 ): BanDecision {
   const previous = previousBans(jail, history);
-  const seconds = banSeconds(jail, previous, random);
+  const { seconds, rule } = banLength(jail, previous, random);
   return {
     jail: jail.name,
     seconds,
@@ -244,6 +246,7 @@ function nextBan(
     banNumber: previous + 1,
     failures,
     reason,
+    lengthRule: rule,
   };
 }
 

@@ -16,6 +16,7 @@ import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-fi
 import { SSHD, type SshdPattern } from "./sshd-patterns";
 import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
+import { isSourceText, type UnbannableFailure, UnbannableSources } from "./unbannable-sources";
 
 // Module-local bindings for the per-line calls: the CommonJS that tsx/esbuild emit reads an imported binding
 // through a getter at every use.
@@ -61,7 +62,8 @@ function withAddress(failure: PendingFailure, ip: string): Failure {
 export class SshdDetector implements Detector {
   readonly stats = newStats();
   private readonly match = new SshdMatch();
-  private readonly connections = new ConnectionTable(MAX_CONNECTIONS);
+  private readonly unbannable = new UnbannableSources(this.stats);
+  private readonly connections = new ConnectionTable(MAX_CONNECTIONS, this.unbannable);
   private readonly addresses = new AddressCache();
   private readonly server = new ServerAddresses();
   /** Reused for every line: the hot path allocates nothing for lines that count nothing. */
@@ -126,10 +128,13 @@ export class SshdDetector implements Detector {
         counts && match.ipStart !== -1
           ? this.addresses.canonical(text, match.ipStart, match.ipEnd)
           : undefined;
-      found =
-        ip === undefined
-          ? NONE
-          : this.repeated(this.failure(text, end, line, pattern, context, ip), line.repeats);
+      if (ip !== undefined) {
+        found = this.repeated(this.failure(text, end, line, pattern, context, ip), line.repeats);
+      } else {
+        if (counts && match.ipStart !== -1)
+          this.unbannableSource(text, end, line, pattern, context, line.repeats);
+        found = NONE;
+      }
     } else {
       found = NONE;
       if (match.ipStart !== -1 || match.candidateCount === 0 || this.resolveByConnection(text, line.pid)) {
@@ -230,6 +235,26 @@ export class SshdDetector implements Detector {
     }
   }
 
+  takeUnbannable(): readonly UnbannableFailure[] {
+    return this.unbannable.take();
+  }
+
+  /** An uncorrelated line's source that is no address: `copies` unbannable failures. */
+  private unbannableSource(
+    text: string,
+    end: number,
+    line: LogLine,
+    pattern: SshdPattern,
+    context: LineContext,
+    copies: number,
+  ): void {
+    const match = this.match;
+    if (!isSourceText(text, match.ipStart, match.ipEnd)) return;
+    const failure = this.pending(text, end, line, pattern, context);
+    const source = detach(text.slice(match.ipStart, match.ipEnd));
+    for (let copy = 0; copy < copies; copy++) this.unbannable.add({ ...failure, source });
+  }
+
   end(): readonly Failure[] {
     this.connections.clear();
     this.server.clear();
@@ -266,6 +291,7 @@ export class SshdDetector implements Detector {
       if (pending !== undefined) {
         released = withAddress(pending, this.lineAddress(text));
         connections.pending[slot] = undefined;
+        connections.source[slot] = undefined;
       }
     }
     let counted: Failure | undefined;
@@ -273,8 +299,13 @@ export class SshdDetector implements Detector {
       connections.counted[slot]++;
       const address = hasIp ? this.lineAddress(text) : connectionAddress(connections, slot);
       if (address !== undefined) counted = this.failure(text, end, line, pattern, context, address);
-      else if (connections.pending[slot] === undefined)
+      else if (connections.pending[slot] === undefined) {
         connections.pending[slot] = this.pending(text, end, line, pattern, context);
+        // sshd named the source but not as an address (`from example.com` with UseDNS): a later line of the
+        // connection may still name the address; if none does, the failure is reported as unbannable.
+        if (match.ipStart !== -1 && isSourceText(text, match.ipStart, match.ipEnd))
+          connections.source[slot] = detach(text.slice(match.ipStart, match.ipEnd));
+      }
     }
     let refused: readonly Failure[] = NONE;
     if (pattern === SSHD.pamModuleFailure) {
@@ -289,7 +320,8 @@ export class SshdDetector implements Detector {
     if (pattern.closes) {
       connections.closed[slot] = 1;
       connections.open[slot] = OPEN_NONE;
-      connections.lastSeen[slot] = this.clock.timeOf(line) ?? context.receivedAt ?? Number.NaN;
+      connections.lastSeen[slot] =
+        this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt ?? Number.NaN;
     }
     if (refused.length > 0) return released === undefined ? refused : [released, ...refused];
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
@@ -370,7 +402,7 @@ export class SshdDetector implements Detector {
     if (hasIp && !this.isConnectionAddress(slot)) return true;
     if (this.connections.closed[slot] === 0) return false;
     if (counts && pattern.role !== "summary") return true;
-    const time = this.clock.timeOf(line) ?? context.receivedAt;
+    const time = this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt;
     return time !== undefined && time - (this.connections.lastSeen[slot] as number) > CONNECTION_GAP_MS;
   }
 
@@ -385,7 +417,7 @@ export class SshdDetector implements Detector {
     const match = this.match;
     return {
       ip,
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
@@ -419,7 +451,7 @@ export class SshdDetector implements Detector {
   ): PendingFailure {
     const match = this.match;
     return {
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       // Held until a later line names the address: copies, so that it pins no log text.

@@ -9,6 +9,7 @@ import {
 } from "../aws/store-items";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/create-detector";
+import { type EventLines, eventLines, streamInstance, withoutSshdText } from "../core/event-lines";
 import {
   connectionsToResume,
   type JailConnections,
@@ -89,8 +90,17 @@ export async function respond(
   const firstEventId = payload.logEvents[0]?.id ?? "";
   const stored = await runtime.store.getStreamConnections(payload.logGroup, payload.logStream);
   const resumed = connectionsToResume(stored, firstEventId);
-  const detected = detect(runtime.config.jails, payload, now, resumed);
-  const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
+  const lines = await readLines(runtime, payload, now);
+  const detected = detect(runtime.config.jails, payload, lines, now, resumed);
+  const grouped = groupFailures(detected.failuresByJail, payload.logEvents);
+  // The runtime allowlist (`cloudjail ignore add`) exempts as ignoreip does, read at most once a minute.
+  const allowed = grouped.groups.length === 0 ? undefined : await runtime.allowed.matcher(now);
+  const groups = grouped.groups.filter((group) => allowed?.allows(group.jail.name, group.ip) !== true);
+  const ignored =
+    grouped.ignored +
+    grouped.groups
+      .filter((group) => allowed?.allows(group.jail.name, group.ip) === true)
+      .reduce((sum, group) => sum + group.failures.length, 0);
   const ips = [...new Set(groups.map((group) => group.ip))];
   const next = nextStreamConnections(stored, firstEventId, resumed, detected.open);
   const [read] = await Promise.all([
@@ -104,7 +114,7 @@ export async function respond(
     allocator: runtime.newAllocator(),
     // One batch is one log stream: its NACLs are resolved once, however many IPs it bans.
     targets: () => {
-      resolution ??= runtime.resolver.resolve(payload.logStream);
+      resolution ??= runtime.resolver.resolve(streamInstance(payload.logStream));
       return resolution;
     },
     proposes: place !== undefined,
@@ -154,6 +164,19 @@ export async function respond(
   metrics.addMetric(METRIC.bans, MetricUnit.Count, summary.bans.length);
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
   metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(METRIC.forgedLines, MetricUnit.Count, lines.forged);
+  if (lines.duplicateSource > 0) {
+    logger.info("sshd file lines left out: the host's journal is read instead", {
+      logStream: payload.logStream,
+      lines: lines.duplicateSource,
+    });
+  }
+  if (lines.forged > 0) {
+    logger.warn("sshd lines written by another process: not counted", {
+      logStream: payload.logStream,
+      forged: lines.forged,
+    });
+  }
   metrics.publishStoredMetrics();
   logger.info("batch done", {
     logStream: payload.logStream,
@@ -166,10 +189,30 @@ export async function respond(
 }
 
 /**
- * Runs every enabled log jail's detector over the batch, each resuming the sshd connections the stream's previous
- * batch left open; returns what each leaves open.
+ * The batch's lines, one source per host: a batch of journald records writes down that its host's journal arrives;
+ * the sshd lines of a host whose journal arrives are left out of its file batches.
  */
-function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number, resumed: JailConnections) {
+async function readLines(runtime: Runtime, payload: LogsPayload, now: number): Promise<EventLines> {
+  const lines = eventLines(payload.logEvents);
+  const host = streamInstance(payload.logStream);
+  if (lines.journaldRecords > 0) await runtime.journaldHosts.sawJournal(host, now);
+  else if (lines.sshdTextIndexes.length > 0 && (await runtime.journaldHosts.sendsJournal(host, now))) {
+    return withoutSshdText(lines);
+  }
+  return lines;
+}
+
+/**
+ * Runs every enabled log jail's detector over the batch's lines (event-lines.ts), each resuming the sshd
+ * connections the stream's previous batch left open; returns what each leaves open.
+ */
+function detect(
+  jails: readonly JailConfig[],
+  payload: LogsPayload,
+  lines: EventLines,
+  now: number,
+  resumed: JailConnections,
+) {
   const failuresByJail = new Map<JailConfig, Failure[]>();
   const open: Record<string, ReturnType<typeof packConnections>> = {};
   let skipped = 0;
@@ -179,7 +222,9 @@ function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number,
     detector.resume?.(unpackConnections(resumed[jail.name]));
     const found: Failure[] = [];
     payload.logEvents.forEach((logEvent, index) => {
-      found.push(...detector.push(logEvent.message, { line: index + 1, receivedAt: logEvent.timestamp }));
+      const text = lines.texts[index];
+      if (text === undefined) return;
+      found.push(...detector.push(text, { line: index + 1, receivedAt: logEvent.timestamp }));
     });
     const left = detector.openConnections?.(STREAM_CONNECTIONS_LIMIT) ?? [];
     if (left.length > 0) open[jail.name] = packConnections(left);

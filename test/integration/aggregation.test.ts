@@ -102,12 +102,15 @@ describe("aggregation through the responder and the unbanner", () => {
     expect(first.failures).toBe(4000);
     expect(first.bans).toEqual([]);
     const countingRequests = totalRequests(counting.recorder.dynamoRequests);
-    // One read per 100 keys (the addresses' records and their blocks), one conditional write per block shard,
-    // and the log stream's open sshd connections read and written once (no line of the attack closed them).
+    // One read per 100 keys (the addresses' records and their blocks), one conditional write per block shard, the
+    // container's first read of the runtime allowlist (then cached for a minute), one read of whether the host's
+    // journal arrives (journald-hosts.ts: per host, container and minute), and the log stream's open sshd
+    // connections read and written once (no line of the attack closed them).
     expect(Object.fromEntries(counting.recorder.dynamoRequests)).toEqual({
       BatchGetItemCommand: Math.ceil((ips.length + blockShards) / 100),
-      GetItemCommand: 1,
+      GetItemCommand: 2,
       PutItemCommand: blockShards + 1,
+      QueryCommand: 1,
     });
     expect(countingRequests).toBeLessThanOrEqual(ips.length);
 
