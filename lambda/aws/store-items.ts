@@ -1,4 +1,5 @@
 import { coveringCidr, type IpFamily, ipFamily } from "../core/ip";
+import type { StreamConnections } from "../core/stream-connections";
 import type { PortRange } from "../core/types";
 import { TABLE_SCHEMA } from "./table-schema";
 
@@ -80,6 +81,8 @@ export interface BanMark {
   readonly counted: Readonly<Record<string, number>>;
   /** When the window the ban used would have expired (epoch seconds): how long a void mark's window lives again. */
   readonly windowExpiresAt: number;
+  /** Epoch ms of the failure that reached maxretry: the ban's start. Absent in marks older than issue 13: `at`. */
+  readonly banAt?: number;
 }
 
 /** The failure windows of the addresses of one block shard, and their bans in flight. */
@@ -184,6 +187,27 @@ interface IpRecordFields {
   readonly banEndsAtIso?: string;
   readonly version: number;
   readonly updatedAtIso: string;
+}
+
+/**
+ * The sshd connections a log stream's last batch left open (lambda/core/stream-connections.ts), so that its next
+ * batch resumes them. Purged by TTL an hour after its batch: an sshd connection that says nothing for that long
+ * is over (LoginGraceTime is 2 minutes).
+ */
+export type StreamConnectionsItem = ItemKey &
+  StreamConnections &
+  TtlAttribute & {
+    readonly kind: "connections";
+    readonly logGroup: string;
+    readonly logStream: string;
+    readonly updatedAtIso: string;
+  };
+
+/** How long a log stream's open connections are kept. */
+export const STREAM_CONNECTIONS_TTL_SECONDS = 3600;
+
+export function streamConnectionsKey(logGroup: string, logStream: string): ItemKey {
+  return itemKey(`STREAM#${logGroup}#${logStream}`, "CONNECTIONS");
 }
 
 /** A rule number of one NACL, reserved for one ban's entry. */

@@ -13,6 +13,8 @@ import {
   type IpRecord,
   type ItemKey,
   recordKey,
+  type StreamConnectionsItem,
+  streamConnectionsKey,
   type WindowBlock,
   type WindowItem,
   windowBlockKey,
@@ -81,6 +83,19 @@ export class CloudjailStore {
   /** Strongly consistent read of one window (inside its block). */
   async getWindow(jail: string, ip: string): Promise<WindowItem | undefined> {
     return (await this.getWindowBlock(ip))?.windows[windowEntryKey(jail, ip)];
+  }
+
+  /** What the log stream's last batch left open (strongly consistent: the stream's previous batch just wrote it). */
+  getStreamConnections(logGroup: string, logStream: string): Promise<StreamConnectionsItem | undefined> {
+    return this.get<StreamConnectionsItem>(streamConnectionsKey(logGroup, logStream));
+  }
+
+  /**
+   * Stores what a batch left open, without a condition: two batches of one stream at once (rare) leave the
+   * later writer's connections, and an attempt the other cut may then count twice, as before issue 13.
+   */
+  async putStreamConnections(item: StreamConnectionsItem): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   /** Strongly consistent read of one IP record. */

@@ -1,4 +1,12 @@
-import { type BatchFailure, countFailures, type FailureGroup, type WindowState } from "../core/batch";
+import { type AddressState, EMPTY_ADDRESS, judgeFailure, type PolicySettings } from "../core/address-policy";
+import {
+  type BanDecision,
+  type BatchFailure,
+  countedKey,
+  decideBan,
+  type FailureGroup,
+  WINDOW_LIMITS,
+} from "../core/batch";
 import { hasEnded } from "./ban-service";
 import {
   type BanMark,
@@ -35,6 +43,8 @@ export type BlockVerdict =
       readonly lines: readonly string[];
       readonly record: IpRecord | undefined;
       readonly resumed: boolean;
+      /** The policy's decision (address-policy.ts); for a resumed ban, decided again from the mark. */
+      readonly decision: BanDecision;
     };
 
 /** The block as the batch leaves it (undefined: nothing changed, nothing to write) and a verdict per group. */
@@ -54,9 +64,11 @@ export const BLOCK_BUDGET = 128 * 1024;
 const MARK_KEPT_MS = 3 * MARK_GRACE_MS;
 
 /**
- * Counts `groups` (all of one block) into `current` at time `now` for invocation `by`. `records` holds the records
- * of the groups' addresses as read. An address under an unexpired ban, or whose ban another invocation marked
- * less than {@link MARK_GRACE_MS} ago without its record confirming it yet, is reported, not counted.
+ * Counts `groups` (all of one block) into `current` at time `now` for invocation `by`, judging each failure of an
+ * address at its own time, in time order, with the one policy engine (address-policy.ts). `records` holds the
+ * records of the groups' addresses as read. An address whose ban another invocation marked less than
+ * {@link MARK_GRACE_MS} ago without its record confirming it yet is reported, not counted. Failures already
+ * outside findtime when they arrive, and failures counted before (event ids), change nothing.
  */
 export function planBlock(
   key: ItemKey,
@@ -65,87 +77,282 @@ export function planBlock(
   records: ReadonlyMap<string, IpRecord>,
   now: number,
   by: string,
+  policy: PolicySettings,
 ): BlockPlan {
   const windows: Record<string, WindowItem> = { ...current?.windows };
   const marks: Record<string, BanMark> = { ...current?.marks };
   const totals: Record<string, number> = { ...current?.totals };
-  const nowSeconds = Math.floor(now / 1000);
-  const banned = new Set<string>();
+  const verdicts: BlockVerdict[] = new Array(groups.length);
   let changed = false;
-  const verdicts = groups.map((group): BlockVerdict => {
-    const reported = { kind: "reported", failures: group.failures.length } as const;
-    const record = records.get(group.ip);
-    // Two jails of one batch reaching maxretry for one address: the first bans it.
-    if (banned.has(group.ip)) return reported;
-    const mark = marks[group.ip];
-    if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) {
-      // Its record holds the ban: a mark it confirms goes with the block's next write (none just for it).
-      if (mark !== undefined && markStatus(mark, record, now, by) === "confirmed") delete marks[group.ip];
-      return reported;
-    }
+  const byAddress = new Map<string, number[]>();
+  groups.forEach((group, index) => {
+    const indexes = byAddress.get(group.ip);
+    if (indexes === undefined) byAddress.set(group.ip, [index]);
+    else indexes.push(index);
+  });
+  for (const [ip, indexes] of byAddress) {
+    const record = records.get(ip);
+    const mine = indexes.map((index) => groups[index] as FailureGroup);
+    const reportAll = () => {
+      indexes.forEach((index, position) => {
+        verdicts[index] = { kind: "reported", failures: (mine[position] as FailureGroup).failures.length };
+      });
+    };
+    const mark = marks[ip];
     const status = mark === undefined ? "none" : markStatus(mark, record, now, by);
-    if (status === "in flight") return reported;
-    const entryKey = windowEntryKey(group.jail.name, group.ip);
+    if (status === "in flight") {
+      reportAll();
+      continue;
+    }
     if (status === "confirmed" || status === "void") {
-      delete marks[group.ip];
-      changed = true;
+      delete marks[ip];
+      // A confirmed mark of an address under its ban goes with the block's next write, none just for it.
+      if (status === "void" || record?.ban === undefined || hasEnded(record.ban, Math.floor(now / 1000)))
+        changed = true;
     }
     // The ban of a void mark never came: its failures count again (those still inside findtime).
     if (status === "void" && mark !== undefined) {
-      const markKey = windowEntryKey(mark.jail, group.ip);
-      windows[markKey] = restored(windows[markKey], mark, group.ip);
+      const markKey = windowEntryKey(mark.jail, ip);
+      windows[markKey] = restored(windows[markKey], mark, ip);
     }
     if (status === "ours" && mark !== undefined) {
-      banned.add(group.ip);
-      return {
-        kind: "ban",
-        fresh: [],
-        failures: mark.failureTimes.length,
-        failureTimes: mark.failureTimes,
-        lines: [],
-        record,
-        resumed: true,
-      };
+      indexes.forEach((index, position) => {
+        const group = mine[position] as FailureGroup;
+        verdicts[index] =
+          position === 0
+            ? {
+                kind: "ban",
+                fresh: [],
+                failures: mark.failureTimes.length,
+                failureTimes: mark.failureTimes,
+                lines: [],
+                record,
+                resumed: true,
+                decision: resumedDecision(mark, group, record, policy),
+              }
+            : { kind: "reported", failures: group.failures.length };
+      });
+      continue;
     }
-    const resetAt = record?.windowResetAt;
-    const count = countFailures(windows[entryKey], group, now, resetAt);
-    if (count.fresh.length === 0) return { kind: "duplicate" };
-    // Failures at or before the last ban's reset (a late redelivery): that ban already answered them.
-    if (count.fresh.every((failure) => resetAt !== undefined && failure.at <= resetAt)) return reported;
-    changed = true;
-    totals[group.jail.name] = (totals[group.jail.name] ?? 0) + count.fresh.length;
-    const window = windowEntry(group, count.state, now);
-    if (!count.reached) {
-      windows[entryKey] = window;
-      return { kind: "counted", failures: count.fresh.length };
-    }
-    const { failureTimes, lines, counted } = count.state;
-    marks[group.ip] = {
-      jail: group.jail.name,
-      at: now,
-      atIso: isoOfMs(now),
-      by,
-      failureTimes,
-      counted,
-      windowExpiresAt: window.expiresAt,
-    };
-    // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
-    // redelivery of them), and the mark holds its failures until the record does.
-    delete windows[entryKey];
-    banned.add(group.ip);
-    return {
-      kind: "ban",
-      fresh: count.fresh,
-      failures: failureTimes.length,
-      failureTimes,
-      lines,
-      record,
-      resumed: false,
-    };
-  });
+    const judged = judgeAddress(ip, mine, windows, record, now, policy);
+    indexes.forEach((index, position) => {
+      const group = mine[position] as FailureGroup;
+      const outcome = judged.groups[position] as GroupJudgement;
+      const entryKey = windowEntryKey(group.jail.name, ip);
+      if (outcome.used > 0) {
+        changed = true;
+        totals[group.jail.name] = (totals[group.jail.name] ?? 0) + outcome.used;
+      }
+      if (outcome.ban !== undefined) {
+        const ban = outcome.ban;
+        marks[ip] = {
+          jail: group.jail.name,
+          at: now,
+          atIso: isoOfMs(now),
+          by,
+          failureTimes: ban.failureTimes,
+          counted: outcome.counted,
+          windowExpiresAt: windowExpiry(group, Math.max(...ban.failureTimes), now),
+          banAt: ban.at,
+        };
+        // The ban used the window: it goes (its event ids too, since the record's windowResetAt answers a
+        // redelivery of them), and the mark holds its failures until the record does.
+        delete windows[entryKey];
+        verdicts[index] = {
+          kind: "ban",
+          fresh: ban.fresh,
+          failures: ban.failureTimes.length,
+          failureTimes: ban.failureTimes,
+          lines: ban.lines,
+          record,
+          resumed: false,
+          decision: ban.decision,
+        };
+        return;
+      }
+      if (outcome.counts > 0) {
+        windows[entryKey] = windowEntry(group, outcome, now);
+        verdicts[index] = { kind: "counted", failures: outcome.counts };
+      } else if (outcome.reported > 0) {
+        verdicts[index] = { kind: "reported", failures: outcome.reported };
+      } else {
+        verdicts[index] = { kind: "duplicate" };
+      }
+    });
+  }
   if (!changed) return { item: undefined, verdicts };
   const { block, shard } = windowBlockOf(groups[0]?.ip ?? "");
   return { item: blockItem(key, block, shard, { windows, marks, totals }, groups, now), verdicts };
+}
+
+/** What judging an address's failures did for one of its groups. */
+interface GroupJudgement {
+  /** Failures not counted before (event ids), still inside findtime. */
+  readonly fresh: readonly BatchFailure[];
+  /** Fresh failures the policy counted (into the window or into the ban). */
+  readonly used: number;
+  /** Counted into the window, no ban. */
+  readonly counts: number;
+  /** Blocked by a ban in force, or answered by an earlier ban (at or before the record's windowResetAt). */
+  readonly reported: number;
+  readonly failureTimes: readonly number[];
+  readonly counted: Readonly<Record<string, number>>;
+  readonly lines: readonly string[];
+  readonly totalFailures: number;
+  readonly lastFailureAt: number;
+  readonly ban?: {
+    readonly decision: BanDecision;
+    readonly at: number;
+    readonly failureTimes: readonly number[];
+    readonly fresh: readonly BatchFailure[];
+    readonly lines: readonly string[];
+  };
+}
+
+/**
+ * Runs the fresh failures of one address (all its jails' groups) through the policy engine in time order, from
+ * the state its windows and record hold. The record holds one ban: a second ban of the address in one batch, or
+ * one while another is in force (a jail on other ports, restrict_to_jail_ports), is reported instead.
+ */
+function judgeAddress(
+  ip: string,
+  groups: readonly FailureGroup[],
+  windows: Readonly<Record<string, WindowItem>>,
+  record: IpRecord | undefined,
+  now: number,
+  policy: PolicySettings,
+): { groups: GroupJudgement[] } {
+  const resetAt = record?.windowResetAt ?? Number.NEGATIVE_INFINITY;
+  const previous = groups.map((group) => windows[windowEntryKey(group.jail.name, ip)]);
+  const seen = previous.map((window) => window?.counted ?? {});
+  const fresh = groups.map((group, position) => {
+    const keys = new Set<string>();
+    const oldestKept = now - group.jail.findtime * 1000;
+    return group.failures.filter((failure) => {
+      const key = countedKey(failure.eventId);
+      if (key in (seen[position] as Record<string, number>) || keys.has(key)) return false;
+      keys.add(key);
+      // Already outside findtime when it arrives: it can reach no ban, and a redelivery of it counts nothing.
+      return failure.at > oldestKept;
+    });
+  });
+  let state: AddressState = {
+    windows: Object.fromEntries(
+      groups.map((group, position) => [
+        group.jail.name,
+        (previous[position]?.failureTimes ?? []).filter((at) => at > resetAt),
+      ]),
+    ),
+    bans:
+      record?.ban === undefined
+        ? []
+        : [{ jail: record.ban.jail, bannedAt: record.ban.bannedAt, endsAt: record.ban.endsAt }],
+    history: record ?? EMPTY_ADDRESS.history,
+  };
+  const inOrder = fresh
+    .flatMap((failures, position) => failures.map((failure) => ({ failure, position })))
+    .sort(
+      (a, b) =>
+        a.failure.at - b.failure.at ||
+        (a.failure.line ?? 0) - (b.failure.line ?? 0) ||
+        a.position - b.position,
+    );
+  const used = groups.map(() => [] as BatchFailure[]);
+  const reported = groups.map(() => 0);
+  let ban: (GroupJudgement["ban"] & { readonly position: number }) | undefined;
+  for (const { failure, position } of inOrder) {
+    const group = groups[position] as FailureGroup;
+    // A ban already answered it (a late redelivery of the lines a ban used, or of lines after it).
+    if (failure.at <= resetAt) {
+      reported[position]++;
+      continue;
+    }
+    const patterns = [...(used[position] as BatchFailure[]), failure].map((each) => each.patternId);
+    const window = state.windows[group.jail.name] ?? [];
+    const judged = judgeFailure(state, group.jail, ip, failure.at, patterns, policy);
+    if (judged.outcome.kind === "blocked") {
+      reported[position]++;
+      state = judged.state;
+      continue;
+    }
+    (used[position] as BatchFailure[]).push(failure);
+    if (judged.outcome.kind === "ban") {
+      const second = Math.floor(failure.at / 1000);
+      const inForce = state.bans.some((each) => each.endsAt === null || each.endsAt > second);
+      if (ban !== undefined || inForce) {
+        // The record cannot hold this ban: the failure stays counted in the window, at maxretry.
+        state = {
+          ...state,
+          windows: {
+            ...state.windows,
+            [group.jail.name]: [...window, failure.at].slice(-group.jail.maxretry),
+          },
+        };
+        continue;
+      }
+      const lines = [
+        ...(previous[position]?.lines ?? []),
+        ...(used[position] as BatchFailure[]).map((each) => each.text),
+      ];
+      ban = {
+        position,
+        decision: judged.outcome.decision,
+        at: failure.at,
+        failureTimes: [...window, failure.at].slice(-group.jail.maxretry),
+        fresh: [...(used[position] as BatchFailure[])],
+        lines: lines.slice(-Math.min(WINDOW_LIMITS.lines, Math.max(1, group.jail.maxretry))),
+      };
+    }
+    state = judged.state;
+  }
+  return {
+    groups: groups.map((group, position) => {
+      const window = previous[position];
+      const mine = used[position] as BatchFailure[];
+      const oldestRemembered = now - group.jail.findtime * 1000;
+      const counted = Object.entries(seen[position] as Record<string, number>)
+        .concat(
+          (fresh[position] as BatchFailure[]).map((failure) => [countedKey(failure.eventId), failure.at]),
+        )
+        .filter(([, at]) => (at as number) > oldestRemembered)
+        .sort((a, b) => (a[1] as number) - (b[1] as number))
+        .slice(-WINDOW_LIMITS.countedIds);
+      return {
+        fresh: fresh[position] as BatchFailure[],
+        used: mine.length,
+        counts: ban?.position === position ? 0 : mine.length,
+        reported: reported[position] as number,
+        failureTimes: state.windows[group.jail.name] ?? [],
+        counted: Object.fromEntries(counted),
+        lines: [...(window?.lines ?? []), ...mine.map((failure) => failure.text)].slice(
+          -Math.min(WINDOW_LIMITS.lines, Math.max(1, group.jail.maxretry)),
+        ),
+        totalFailures: (window?.totalFailures ?? 0) + mine.length,
+        lastFailureAt: Math.max(window?.lastFailureAt ?? 0, ...mine.map((failure) => failure.at)),
+        ...(ban?.position === position ? { ban } : {}),
+      };
+    }),
+  };
+}
+
+/** A retry of the invocation that marked a ban decides it again from the mark: same failures, same time. */
+function resumedDecision(
+  mark: BanMark,
+  group: FailureGroup,
+  record: IpRecord | undefined,
+  policy: PolicySettings,
+): BanDecision {
+  const jail = policy.jails.find((candidate) => candidate.name === mark.jail) ?? group.jail;
+  return decideBan(
+    jail,
+    group.ip,
+    record,
+    mark.failureTimes.length,
+    [],
+    policy.jails,
+    mark.banAt ?? mark.at,
+    policy.random,
+  );
 }
 
 /** The window of a void mark's address with the mark's failure times and event ids back in it. */
@@ -232,7 +439,7 @@ function blockItem(
   };
 }
 
-function windowEntry(group: FailureGroup, state: WindowState, now: number): WindowItem {
+function windowEntry(group: FailureGroup, state: GroupJudgement, now: number): WindowItem {
   return {
     jail: group.jail.name,
     ip: group.ip,
@@ -242,7 +449,11 @@ function windowEntry(group: FailureGroup, state: WindowState, now: number): Wind
     lastFailureAt: state.lastFailureAt,
     lastFailureAtIso: isoOfMs(state.lastFailureAt),
     lines: state.lines,
-    // Dropped once its last failure left findtime (counted from now, for lines stamped in the past).
-    expiresAt: Math.floor(Math.max(state.lastFailureAt, now) / 1000) + group.jail.findtime,
+    expiresAt: windowExpiry(group, state.lastFailureAt, now),
   };
+}
+
+/** Dropped once its last failure left findtime (counted from now, for lines stamped in the past). */
+function windowExpiry(group: FailureGroup, lastFailureAt: number, now: number): number {
+  return Math.floor(Math.max(lastFailureAt, now) / 1000) + group.jail.findtime;
 }

@@ -26,6 +26,8 @@ export interface BatchFailure {
   readonly at: number;
   readonly patternId: string;
   readonly text: string;
+  /** 1-based index of its event in the batch: failures of one time are judged in line order. @default 0 */
+  readonly line?: number;
 }
 
 /** The failures of one IP in one jail within a batch, oldest first. */
@@ -75,6 +77,7 @@ export function groupFailures(
         at: failure.at ?? event.timestamp,
         patternId: failure.patternId,
         text: failure.text.slice(0, WINDOW_LIMITS.lineLength),
+        line: failure.line,
       });
     }
     for (const [ip, list] of byIp) groups.push({ jail, ip, failures: list.sort((a, b) => a.at - b.at) });
@@ -186,6 +189,11 @@ export interface BanDecision {
   readonly endsAt: number | null;
   /** 1 for the first ban counted by the banning jail's rules (per jail, or overall with overalljails). */
   readonly banNumber: number;
+  /**
+   * What reached maxretry: the failures inside findtime, or for a recidive ban the bans counted. Absent for a ban
+   * no jail decided (an organization's, a manual one).
+   */
+  readonly failures?: number;
   readonly reason: string;
   /** How `seconds` was computed from bantime and bantime.increment (policy.ts banLength); absent when not known. */
   readonly lengthRule?: string;
@@ -214,6 +222,7 @@ export function decideBan(
     history,
     bannedAt,
     random,
+    failures,
     `${failures} failures within ${formatDuration(jail.findtime)} (maxretry ${jail.maxretry})${patternSummary(patterns)}`,
   );
 }
@@ -224,6 +233,7 @@ function nextBan(
   history: BanHistory | undefined,
   bannedAt: number,
   random: () => number,
+  failures: number,
   reason: string,
 ): BanDecision {
   const previous = previousBans(jail, history);
@@ -234,6 +244,7 @@ function nextBan(
     bannedAt,
     endsAt: seconds === PERMANENT ? null : bannedAt + seconds,
     banNumber: previous + 1,
+    failures,
     reason,
     lengthRule: rule,
   };
@@ -249,7 +260,12 @@ function recidiveBan(
 ): BanDecision | undefined {
   const recidive = jails.find((candidate) => candidate.enabled && candidate.filter === "recidive");
   if (recidive === undefined || recidive === jail || isIgnored(recidive, ip)) return undefined;
-  const since = bannedAt - recidive.findtime;
+  // Like fail2ban's failure tickets, a recidive ban starts its count afresh.
+  const lastRecidive = Math.max(
+    Number.NEGATIVE_INFINITY,
+    ...(history?.recentBans ?? []).filter((ban) => ban.jail === recidive.name).map((ban) => ban.bannedAt),
+  );
+  const since = Math.max(bannedAt - recidive.findtime, lastRecidive);
   const earlier = (history?.recentBans ?? []).filter(
     (ban) => ban.jail !== recidive.name && ban.bannedAt > since,
   ).length;
@@ -259,6 +275,7 @@ function recidiveBan(
     history,
     bannedAt,
     random,
+    earlier + 1,
     `${earlier + 1} bans within ${formatDuration(recidive.findtime)} (recidive maxretry ${recidive.maxretry}), last by ${jail.name}`,
   );
 }

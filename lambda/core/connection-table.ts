@@ -4,6 +4,19 @@ import type { UnbannableSources } from "./unbannable-sources";
 /** A counted failure still waiting for its address: an IP-less line whose sshd process names it later. */
 export type PendingFailure = Omit<Failure, "ip">;
 
+/**
+ * A connection still open when a batch ends, as the next batch of its log stream resumes it (issue 13 §1): the
+ * attempt it has open, what it counted, its address. An attempt whose `Invalid user` line and `Failed password`
+ * line two batches carry then counts once.
+ */
+export interface OpenConnection {
+  readonly pid: number;
+  readonly ip: string;
+  readonly counted: number;
+  /** OPEN_NONE, OPEN_PRECURSOR or OPEN_CREDENTIAL. */
+  readonly open: number;
+}
+
 /** No attempt of the connection is open. */
 export const OPEN_NONE = 0;
 /** An attempt was opened by a precursor (`Invalid user`) and waits for its confirming line. */
@@ -92,6 +105,31 @@ export class ConnectionTable {
   find(pid: number): number {
     const slot = pid & this.mask;
     return this.pids[slot] === pid ? slot : -1;
+  }
+
+  /**
+   * The connections not closed that know their address, at most `limit`, highest pids first (the newest). A
+   * failure still waiting for its address is not kept: its event belongs to the batch that carried it.
+   */
+  openConnections(limit: number, addressOf: (slot: number) => string | undefined): OpenConnection[] {
+    const open: OpenConnection[] = [];
+    for (let slot = 0; slot < this.pids.length; slot++) {
+      const pid = this.pids[slot] as number;
+      if (Number.isNaN(pid) || this.closed[slot] === 1) continue;
+      const ip = addressOf(slot);
+      if (ip === undefined) continue;
+      open.push({ pid, ip, counted: this.counted[slot] as number, open: this.open[slot] as number });
+    }
+    return open.sort((a, b) => b.pid - a.pid).slice(0, limit);
+  }
+
+  /** Takes up connections {@link openConnections} listed; `ipv4` is the address as a number, or -1. */
+  resume(connection: OpenConnection, ipv4: number): void {
+    const slot = this.slot(connection.pid, true);
+    this.ipv4[slot] = ipv4;
+    this.ip[slot] = ipv4 === -1 ? connection.ip : undefined;
+    this.counted[slot] = connection.counted;
+    this.open[slot] = connection.open;
   }
 
   /** Forgets every connection (a pending failure with a named source is reported as unbannable first). */

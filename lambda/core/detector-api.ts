@@ -1,3 +1,4 @@
+import type { OpenConnection } from "./connection-table";
 import { isBinary, MAX_LINE_LENGTH } from "./line-limits";
 import type { Failure, JailConfig } from "./types";
 import type { UnbannableFailure } from "./unbannable-sources";
@@ -52,6 +53,12 @@ export interface Detector {
    */
   takeUnbannable(): readonly UnbannableFailure[];
   readonly stats: DetectorStats;
+  /**
+   * Detectors that correlate lines per sshd process: the connections still open before `end()` (at most
+   * `limit`), and resuming those a previous batch of the same log stream left open (issue 13 §1).
+   */
+  openConnections?(limit: number): readonly OpenConnection[];
+  resume?(connections: readonly OpenConnection[]): void;
 }
 
 export const NONE: readonly Failure[] = Object.freeze([]);

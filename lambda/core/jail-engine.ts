@@ -1,5 +1,6 @@
+import { type AddressState, EMPTY_ADDRESS, judgeFailure, type PolicySettings } from "./address-policy";
 import { BanExpiryQueue } from "./ban-expiry-queue";
-import { addFailures, banSeconds, type FailureWindow, ignoreSet, PERMANENT } from "./policy";
+import { ignoreSet } from "./policy";
 import type { CloudjailConfig, JailConfig } from "./types";
 
 /** A ban or an unban decided by the engine. Times are epoch ms; `until` is null for a permanent ban. */
@@ -47,27 +48,23 @@ export interface JailEngineOptions {
 }
 
 /**
- * Runs failures through the policy in time order and emits ban and unban events: what a deployed cloudjail would
- * decide, in memory. Used by `cloudjail replay` and the local demo's status view. Feed failures with
- * nondecreasing times; `advance` emits the unbans due by a time.
+ * Runs failures through the policy engine (address-policy.ts, the one the responder runs) in time order, keeping
+ * each address's state in memory, and emits ban and unban events: what a deployed cloudjail would decide. Used by
+ * `cloudjail replay` and the local demo's status view. Feed failures with nondecreasing times; `advance` emits
+ * the unbans due by a time.
  */
 export class JailEngine {
   private readonly jails = new Map<string, JailConfig>();
   private readonly recidiveJails: JailConfig[] = [];
-  private readonly windows = new Map<string, FailureWindow>();
-  /** Earlier bans per `jail\u0000ip` and per ip (for overalljails). */
-  private readonly history = new Map<string, number>();
+  private readonly addresses = new Map<string, AddressState>();
   private readonly statuses = new Map<string, JailStatus>();
-  private readonly blocksAllJails: boolean;
+  private readonly settings: PolicySettings;
   private readonly expiries = new BanExpiryQueue();
   private readonly ignoreDecisions = new Map<string, Map<string, boolean>>();
 
-  constructor(
-    config: CloudjailConfig,
-    private readonly options: JailEngineOptions,
-  ) {
-    for (const jail of config.jails) {
-      if (!jail.enabled) continue;
+  constructor(config: CloudjailConfig, options: JailEngineOptions) {
+    const enabled = config.jails.filter((jail) => jail.enabled);
+    for (const jail of enabled) {
       this.jails.set(jail.name, jail);
       if (jail.filter === "recidive") this.recidiveJails.push(jail);
       this.statuses.set(jail.name, {
@@ -79,7 +76,11 @@ export class JailEngine {
         banned: new Map(),
       });
     }
-    this.blocksAllJails = options.banBlocksAllJails ?? !config.nacl.restrictToJailPorts;
+    this.settings = {
+      jails: enabled,
+      restrictToJailPorts: !(options.banBlocksAllJails ?? !config.nacl.restrictToJailPorts),
+      random: options.random,
+    };
   }
 
   /** The enabled jails the engine runs. */
@@ -124,73 +125,36 @@ export class JailEngine {
       status.ignoredFailures++;
       return events;
     }
-    if (this.isBlocked(jailName, ip)) {
+    const judged = judgeFailure(this.addresses.get(ip) ?? EMPTY_ADDRESS, jail, ip, at, [], this.settings);
+    this.addresses.set(ip, judged.state);
+    const { outcome } = judged;
+    if (outcome.kind === "blocked") {
       status.failuresWhileBanned++;
       return events;
     }
     status.failures++;
-    const key = windowKey(jailName, ip);
-    const { window, reached } = addFailures(this.windows.get(key) ?? [], [at], jail, at);
-    if (!reached) {
-      this.windows.set(key, window);
-      return events;
-    }
-    this.windows.delete(key);
-    events.push(this.recidiveBan(jail, ip, at) ?? this.ban(jail, ip, at, window.length));
-    return events;
-  }
-
-  /** True when `ip` is banned at this moment in `jailName` (or in any jail when a ban blocks all traffic). */
-  isBlocked(jailName: string, ip: string): boolean {
-    if (!this.blocksAllJails) {
-      // A recidive ban covers every port, as fail2ban's recidive jail bans with banaction_allports.
-      return (
-        this.statusOf(jailName).banned.has(ip) ||
-        this.recidiveJails.some((r) => this.statusOf(r.name).banned.has(ip))
-      );
-    }
-    for (const status of this.statuses.values()) if (status.banned.has(ip)) return true;
-    return false;
-  }
-
-  private ban(jail: JailConfig, ip: string, at: number, failures: number): BanEvent {
-    const previousBans = this.history.get(jail.increment.overalljails ? ip : windowKey(jail.name, ip)) ?? 0;
-    const seconds = banSeconds(jail, previousBans, this.options.random);
-    const until = seconds === PERMANENT ? null : at + seconds * 1000;
-    const banCount = previousBans + 1;
-    this.history.set(windowKey(jail.name, ip), (this.history.get(windowKey(jail.name, ip)) ?? 0) + 1);
-    this.history.set(ip, (this.history.get(ip) ?? 0) + 1);
-    const status = this.statusOf(jail.name);
-    status.bans++;
-    status.banned.set(ip, { ip, at, until, banCount });
-    if (until !== null) this.expiries.add({ until, jail: jail.name, ip });
-    return { action: "ban", jail: jail.name, ip, at, until, failures, banCount };
-  }
-
-  /**
-   * A recidive jail counts the bans of the other jails inside its findtime, like failures (this ban included).
-   * When they reach its maxretry, its long ban replaces the ban the log jail was about to give, as the deployed
-   * responder does (one deny entry per address); otherwise the log jail's ban is counted and undefined returned.
-   */
-  private recidiveBan(jail: JailConfig, ip: string, at: number): BanEvent | undefined {
+    if (outcome.kind === "counted") return events;
+    // A recidive jail counts the bans of the other jails like failures.
     for (const recidive of this.recidiveJails) {
-      if (recidive.name === jail.name) continue;
-      const status = this.statusOf(recidive.name);
-      if (this.ignores(recidive, ip)) {
-        status.ignoredFailures++;
-        continue;
-      }
-      status.failures++;
-      const key = windowKey(recidive.name, ip);
-      const { window, reached } = addFailures(this.windows.get(key) ?? [], [at], recidive, at);
-      if (!reached) {
-        this.windows.set(key, window);
-        continue;
-      }
-      this.windows.delete(key);
-      return this.ban(recidive, ip, at, window.length);
+      if (this.ignores(recidive, ip)) this.statusOf(recidive.name).ignoredFailures++;
+      else this.statusOf(recidive.name).failures++;
     }
-    return undefined;
+    const { decision } = outcome;
+    const until = decision.endsAt === null ? null : decision.endsAt * 1000;
+    const banned = this.statusOf(decision.jail);
+    banned.bans++;
+    banned.banned.set(ip, { ip, at, until, banCount: decision.banNumber });
+    if (until !== null) this.expiries.add({ until, jail: decision.jail, ip });
+    events.push({
+      action: "ban",
+      jail: decision.jail,
+      ip,
+      at,
+      until,
+      failures: outcome.failures,
+      banCount: decision.banNumber,
+    });
+    return events;
   }
 
   /** ignoreip, remembered per address: parsing an address costs more than the rest of a failure. */
@@ -214,8 +178,4 @@ export class JailEngine {
       throw new Error(`jail "${jail}" is not enabled; enabled jails: ${this.jailNames.join(", ")}`);
     return status;
   }
-}
-
-function windowKey(jail: string, ip: string): string {
-  return `${jail}\u0000${ip}`;
 }

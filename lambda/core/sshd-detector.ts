@@ -4,6 +4,7 @@ import {
   OPEN_CREDENTIAL,
   OPEN_NONE,
   OPEN_PRECURSOR,
+  type OpenConnection,
   type PendingFailure,
 } from "./connection-table";
 import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
@@ -220,6 +221,18 @@ export class SshdDetector implements Detector {
   private learnLocal(text: string, start: number, end: number): Failure[] | undefined {
     const ip = this.addresses.canonical(text, start, end);
     return ip === undefined ? undefined : this.server.learn(ip);
+  }
+
+  /** The sshd connections still open (at most `limit`): what the next batch of the log stream resumes. */
+  openConnections(limit: number): OpenConnection[] {
+    return this.connections.openConnections(limit, (slot) => connectionAddress(this.connections, slot));
+  }
+
+  /** Resumes connections a previous batch of the same log stream left open, before its first line. */
+  resume(connections: readonly OpenConnection[]): void {
+    for (const connection of connections) {
+      this.connections.resume(connection, plainIpv4Value(connection.ip, 0, connection.ip.length));
+    }
   }
 
   takeUnbannable(): readonly UnbannableFailure[] {

@@ -4,7 +4,7 @@ import type { SlotAllocator } from "../aws/slot-allocator";
 import { blockId } from "../aws/store";
 import { type IpRecord, type WindowBlock, windowBlockKey } from "../aws/store-items";
 import { type BlockVerdict, planBlock } from "../aws/window-blocks";
-import { type BanDecision, decideBan, type FailureGroup } from "../core/batch";
+import type { BanDecision, FailureGroup } from "../core/batch";
 import { streamInstance } from "../core/event-lines";
 import { denyPortRange } from "../core/nacl-plan";
 import type { LogsPayload } from "./decode";
@@ -131,7 +131,7 @@ async function handleBlock(
   let block = known;
   let current = records;
   for (let round = 0; round < MAX_GROUP_ROUNDS; round++) {
-    const plan = planBlock(key, block, groups, current, now, invocation.id);
+    const plan = planBlock(key, block, groups, current, now, invocation.id, runtime.policy);
     if (plan.item === undefined || (await store.swap<WindowBlock>(plan.item, block?.version))) {
       return plan.verdicts;
     }
@@ -173,17 +173,7 @@ async function ban(
   const { config, bans, logger } = runtime;
   const { record } = verdict;
   const failures = verdict.fresh.length;
-  const patterns = verdict.fresh.map((failure) => failure.patternId);
-  const decision = decideBan(
-    group.jail,
-    group.ip,
-    record,
-    verdict.failures,
-    patterns,
-    config.jails,
-    now,
-    runtime.random,
-  );
+  const { decision } = verdict;
   const banningJail = config.jails.find((jail) => jail.name === decision.jail) ?? group.jail;
   const targets = await invocation.targets();
   if (targets.naclIds.length === 0) {

@@ -1,9 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
+import {
+  isoOfMs,
+  STREAM_CONNECTIONS_TTL_SECONDS,
+  type StreamConnectionsItem,
+  streamConnectionsKey,
+} from "../aws/store-items";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/create-detector";
 import { type EventLines, eventLines, streamInstance, withoutSshdText } from "../core/event-lines";
+import {
+  connectionsToResume,
+  type JailConnections,
+  nextStreamConnections,
+  packConnections,
+  STREAM_CONNECTIONS_LIMIT,
+  type StreamConnections,
+  unpackConnections,
+} from "../core/stream-connections";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
@@ -72,8 +87,11 @@ export async function respond(
     logger.info("control message skipped", { logGroup: payload.logGroup });
     return EMPTY;
   }
+  const firstEventId = payload.logEvents[0]?.id ?? "";
+  const stored = await runtime.store.getStreamConnections(payload.logGroup, payload.logStream);
+  const resumed = connectionsToResume(stored, firstEventId);
   const lines = await readLines(runtime, payload, now);
-  const detected = detect(runtime.config.jails, payload, lines, now);
+  const detected = detect(runtime.config.jails, payload, lines, now, resumed);
   const grouped = groupFailures(detected.failuresByJail, payload.logEvents);
   // The runtime allowlist (`cloudjail ignore add`) exempts as ignoreip does, read at most once a minute.
   const allowed = grouped.groups.length === 0 ? undefined : await runtime.allowed.matcher(now);
@@ -84,7 +102,13 @@ export async function respond(
       .filter((group) => allowed?.allows(group.jail.name, group.ip) === true)
       .reduce((sum, group) => sum + group.failures.length, 0);
   const ips = [...new Set(groups.map((group) => group.ip))];
-  const read = await runtime.store.readBatch(ips);
+  const next = nextStreamConnections(stored, firstEventId, resumed, detected.open);
+  const [read] = await Promise.all([
+    runtime.store.readBatch(ips),
+    next === undefined
+      ? undefined
+      : runtime.store.putStreamConnections(streamConnectionsItem(payload, next, now)),
+  ]);
   let resolution: Promise<NaclResolution> | undefined;
   const invocation: Invocation = {
     allocator: runtime.newAllocator(),
@@ -178,22 +202,52 @@ async function readLines(runtime: Runtime, payload: LogsPayload, now: number): P
   return lines;
 }
 
-/** Runs every enabled log jail's detector over the batch's lines (event-lines.ts). */
-function detect(jails: readonly JailConfig[], payload: LogsPayload, lines: EventLines, now: number) {
+/**
+ * Runs every enabled log jail's detector over the batch's lines (event-lines.ts), each resuming the sshd
+ * connections the stream's previous batch left open; returns what each leaves open.
+ */
+function detect(
+  jails: readonly JailConfig[],
+  payload: LogsPayload,
+  lines: EventLines,
+  now: number,
+  resumed: JailConnections,
+) {
   const failuresByJail = new Map<JailConfig, Failure[]>();
+  const open: Record<string, ReturnType<typeof packConnections>> = {};
   let skipped = 0;
   for (const jail of jails) {
     if (!jail.enabled || jail.filter === "recidive") continue;
     const detector = createDetector({ filter: jail, now });
+    detector.resume?.(unpackConnections(resumed[jail.name]));
     const found: Failure[] = [];
     payload.logEvents.forEach((logEvent, index) => {
       const text = lines.texts[index];
       if (text === undefined) return;
       found.push(...detector.push(text, { line: index + 1, receivedAt: logEvent.timestamp }));
     });
+    const left = detector.openConnections?.(STREAM_CONNECTIONS_LIMIT) ?? [];
+    if (left.length > 0) open[jail.name] = packConnections(left);
     found.push(...detector.end());
     failuresByJail.set(jail, found);
     skipped = Math.max(skipped, detector.stats.skipped);
   }
-  return { failuresByJail, skipped };
+  return { failuresByJail, skipped, open };
+}
+
+/** The item holding what the batch left open for the stream's next batch. */
+function streamConnectionsItem(
+  payload: LogsPayload,
+  connections: StreamConnections,
+  now: number,
+): StreamConnectionsItem {
+  return {
+    ...streamConnectionsKey(payload.logGroup, payload.logStream),
+    kind: "connections",
+    logGroup: payload.logGroup,
+    logStream: payload.logStream,
+    ...connections,
+    updatedAtIso: isoOfMs(now),
+    expiresAt: Math.floor(now / 1000) + STREAM_CONNECTIONS_TTL_SECONDS,
+  };
 }

@@ -20,6 +20,7 @@ import { SDK_RETRY } from "../aws/sdk-retry";
 import { SlotAllocator } from "../aws/slot-allocator";
 import { SlotLeases } from "../aws/slot-leases";
 import { CloudjailStore, createDocumentClient } from "../aws/store";
+import type { PolicySettings } from "../core/address-policy";
 import { parseConfigJson } from "../core/config";
 import { METRICS_NAMESPACE } from "../core/telemetry";
 import type { CloudjailConfig } from "../core/types";
@@ -142,6 +143,8 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly random: () => number;
+  /** What the policy engine decides with (address-policy.ts): the jails, restrict_to_jail_ports, `random`. */
+  readonly policy: PolicySettings;
   readonly claimGraceSeconds: number;
   /** Keeps the bans the NACLs cannot hold in the stack's overflow target; absent when it has none. */
   readonly overflow?: OverflowSync;
@@ -173,6 +176,7 @@ export function createRuntime(
   const overflow =
     options.overflow ??
     (environment.overflow === undefined ? undefined : createOverflowTarget(environment.overflow, clients));
+  const random = options.random ?? Math.random;
   return {
     config,
     tableName,
@@ -187,7 +191,8 @@ export function createRuntime(
     notifier,
     logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),
-    random: options.random ?? Math.random,
+    random,
+    policy: { jails: config.jails, restrictToJailPorts: config.nacl.restrictToJailPorts, random },
     claimGraceSeconds: options.claimGraceSeconds ?? 900,
     ...(overflow === undefined ? {} : { overflow: new OverflowSync(overflow) }),
     newAllocator: () => new SlotAllocator(leases, enforcer, config.nacl),

@@ -15,6 +15,7 @@ import { windowOf } from "../support/window-blocks";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const jail = sshdJail();
+const POLICY = { jails: [jail], restrictToJailPorts: false, random: () => 0 };
 // 203.0.113.4 and .8 share a block shard (the hash of the address picks one of four).
 const A = "203.0.113.4";
 const B = "203.0.113.8";
@@ -46,7 +47,7 @@ function recordReset(ip: string, windowResetAt: number): IpRecord {
 describe("counting a batch into a window block", () => {
   it("puts both addresses in the one shard item", () => {
     expect(windowBlockKey(B)).toEqual(KEY);
-    const plan = planBlock(KEY, undefined, [group(A, 2), group(B, 3)], new Map(), NOW, "request-1");
+    const plan = planBlock(KEY, undefined, [group(A, 2), group(B, 3)], new Map(), NOW, "request-1", POLICY);
     expect(plan.verdicts).toEqual([
       { kind: "counted", failures: 2 },
       { kind: "counted", failures: 3 },
@@ -56,14 +57,22 @@ describe("counting a batch into a window block", () => {
   });
 
   it("writes nothing for a batch delivered again", () => {
-    const first = planBlock(KEY, undefined, [group(A, 2)], new Map(), NOW, "request-1");
-    const again = planBlock(KEY, stored(first), [group(A, 2)], new Map(), NOW + 1000, "request-2");
+    const first = planBlock(KEY, undefined, [group(A, 2)], new Map(), NOW, "request-1", POLICY);
+    const again = planBlock(KEY, stored(first), [group(A, 2)], new Map(), NOW + 1000, "request-2", POLICY);
     expect(again).toEqual({ item: undefined, verdicts: [{ kind: "duplicate" }] });
   });
 
   it("marks the ban an address reaches, once even when two jails reach it in one batch", () => {
     const ddos = sshdJail({ name: "sshd-ddos" });
-    const plan = planBlock(KEY, undefined, [group(A, 5), group(A, 5, 10, ddos)], new Map(), NOW, "request-1");
+    const plan = planBlock(
+      KEY,
+      undefined,
+      [group(A, 5), group(A, 5, 10, ddos)],
+      new Map(),
+      NOW,
+      "request-1",
+      POLICY,
+    );
     expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: false });
     expect(plan.verdicts[1]).toEqual({ kind: "reported", failures: 5 });
     expect(plan.item?.marks[A]).toMatchObject({ jail: "sshd", at: NOW, by: "request-1" });
@@ -75,15 +84,15 @@ describe("counting a batch into a window block", () => {
 });
 
 describe("a ban mark", () => {
-  const marked = stored(planBlock(KEY, undefined, [group(A, 5)], new Map(), NOW, "request-1"));
+  const marked = stored(planBlock(KEY, undefined, [group(A, 5)], new Map(), NOW, "request-1", POLICY));
 
   it("makes another invocation report the address while the ban is in flight", () => {
-    const plan = planBlock(KEY, marked, [group(A, 2, 20)], new Map(), NOW + 5000, "request-2");
+    const plan = planBlock(KEY, marked, [group(A, 2, 20)], new Map(), NOW + 5000, "request-2", POLICY);
     expect(plan).toEqual({ item: undefined, verdicts: [{ kind: "reported", failures: 2 }] });
   });
 
   it("is resumed by a retry of the invocation that wrote it", () => {
-    const plan = planBlock(KEY, marked, [group(A, 5)], new Map(), NOW + 60_000, "request-1");
+    const plan = planBlock(KEY, marked, [group(A, 5)], new Map(), NOW + 60_000, "request-1", POLICY);
     expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: true, record: undefined, failures: 5 });
     // Nothing new to count and the mark stands: no write before the record.
     expect(plan.item).toBeUndefined();
@@ -91,16 +100,26 @@ describe("a ban mark", () => {
 
   it("is dropped once the record confirms it, and the address counts afresh", () => {
     const records = new Map([[A, recordReset(A, NOW)]]);
-    const plan = planBlock(KEY, marked, [group(A, 2, 40)], records, NOW + 15_000, "request-2");
+    const plan = planBlock(KEY, marked, [group(A, 2, 40)], records, NOW + 15_000, "request-2", POLICY);
     expect(plan.verdicts).toEqual([{ kind: "counted", failures: 2 }]);
     expect(plan.item?.marks).toEqual({});
     expect(plan.item?.windows[windowEntryKey("sshd", A)]?.failureTimes).toHaveLength(2);
   });
 
-  it("leaves a late redelivery of the banned lines to the ban that answered them: reported, nothing written", () => {
+  it("leaves a redelivery of the banned lines to the ban that answered them: reported, nothing counted", () => {
     const records = new Map([[A, recordReset(A, NOW)]]);
-    const plan = planBlock(KEY, marked, [group(A, 5)], records, NOW + 3600_000, "request-9");
+    const plan = planBlock(KEY, marked, [group(A, 5)], records, NOW + 60_000, "request-9", POLICY);
     expect(plan.verdicts).toEqual([{ kind: "reported", failures: 5 }]);
+    // Only the confirmed mark goes.
+    expect(plan.item?.marks).toEqual({});
+    expect(plan.item?.windows[windowEntryKey("sshd", A)]).toBeUndefined();
+  });
+
+  it("takes a redelivery arriving after findtime for a duplicate: nothing counted, reported or totalled", () => {
+    const records = new Map([[A, recordReset(A, NOW)]]);
+    const plan = planBlock(KEY, marked, [group(A, 5)], records, NOW + 3600_000, "request-9", POLICY);
+    expect(plan.verdicts).toEqual([{ kind: "duplicate" }]);
+    expect(plan.item?.totals).toEqual(marked.totals);
     // Only the confirmed mark goes.
     expect(plan.item?.marks).toEqual({});
     expect(plan.item?.windows[windowEntryKey("sshd", A)]).toBeUndefined();
@@ -110,9 +129,17 @@ describe("a ban mark", () => {
     const records = new Map([
       [A, { ...recordReset(A, NOW), ban: { endsAt: Math.floor(NOW / 1000) + 3600 } } as IpRecord],
     ]);
-    const alone = planBlock(KEY, marked, [group(A, 1, 40)], records, NOW + 15_000, "request-2");
+    const alone = planBlock(KEY, marked, [group(A, 1, 40)], records, NOW + 15_000, "request-2", POLICY);
     expect(alone).toEqual({ item: undefined, verdicts: [{ kind: "reported", failures: 1 }] });
-    const along = planBlock(KEY, marked, [group(A, 1, 40), group(B, 1)], records, NOW + 15_000, "request-2");
+    const along = planBlock(
+      KEY,
+      marked,
+      [group(A, 1, 40), group(B, 1)],
+      records,
+      NOW + 15_000,
+      "request-2",
+      POLICY,
+    );
     expect(along.verdicts[0]).toEqual({ kind: "reported", failures: 1 });
     expect(along.item?.marks).toEqual({});
   });
@@ -120,20 +147,28 @@ describe("a ban mark", () => {
   it("gives its failures and their event ids back when void, and they outlive the write that restores them", () => {
     const later = NOW + MARK_GRACE_MS + 1000;
     // A redelivery of one banned line, by another invocation, once the mark is void: nothing new to count.
-    const first = planBlock(KEY, marked, [group(A, 1)], new Map(), later, "request-2");
+    const first = planBlock(KEY, marked, [group(A, 1)], new Map(), later, "request-2", POLICY);
     expect(first.verdicts).toEqual([{ kind: "duplicate" }]);
     const restored = first.item?.windows[windowEntryKey("sshd", A)];
     expect(restored?.failureTimes).toHaveLength(5);
     expect(Object.keys(restored?.counted ?? {})).toHaveLength(5);
     // The same line once more: still nothing to count, the ids were kept.
-    const again = planBlock(KEY, stored(first, 2), [group(A, 1)], new Map(), later + 1000, "request-3");
+    const again = planBlock(
+      KEY,
+      stored(first, 2),
+      [group(A, 1)],
+      new Map(),
+      later + 1000,
+      "request-3",
+      POLICY,
+    );
     expect(again).toEqual({ item: undefined, verdicts: [{ kind: "duplicate" }] });
   });
 
   it("is void past the grace period when its record never came: the failures inside findtime ban again", () => {
     const later = NOW + MARK_GRACE_MS + 1000;
     const fresh = { ...group(A, 1, 30), failures: [{ ...group(A, 1, 30).failures[0], at: later - 1000 }] };
-    const plan = planBlock(KEY, marked, [fresh as FailureGroup], new Map(), later, "request-2");
+    const plan = planBlock(KEY, marked, [fresh as FailureGroup], new Map(), later, "request-2", POLICY);
     expect(plan.verdicts[0]).toMatchObject({ kind: "ban", resumed: false });
     expect(plan.item?.marks[A]).toMatchObject({ by: "request-2", at: later });
   });
@@ -164,7 +199,7 @@ describe("the size of a block", () => {
       version: 3,
     };
     expect(JSON.stringify(current.windows).length).toBeGreaterThan(BLOCK_BUDGET);
-    const plan = planBlock(KEY, current, [group(A, 2)], new Map(), NOW, "request-1");
+    const plan = planBlock(KEY, current, [group(A, 2)], new Map(), NOW, "request-1", POLICY);
     const windows = plan.item?.windows ?? {};
     expect(JSON.stringify(windows).length).toBeLessThanOrEqual(BLOCK_BUDGET);
     expect(windows[windowEntryKey("sshd", A)]?.failureTimes).toHaveLength(2);
@@ -215,7 +250,7 @@ describe("the size of a block", () => {
       version: 1,
     };
     expect(JSON.stringify(current.marks).length).toBeGreaterThan(BLOCK_BUDGET);
-    const plan = planBlock(windowBlockKey(v6), current, [group(v6, 1)], new Map(), NOW, "request-1");
+    const plan = planBlock(windowBlockKey(v6), current, [group(v6, 1)], new Map(), NOW, "request-1", POLICY);
     const kept = plan.item?.marks ?? {};
     expect(JSON.stringify(kept).length).toBeLessThanOrEqual(BLOCK_BUDGET);
     expect(kept["2001:db8:7:9::ffff"]).toEqual(recent);
@@ -269,7 +304,7 @@ describe("a block over any sequence of batches (property)", () => {
               })),
           })).filter((group) => group.failures.length > 0);
           for (const group of groups) for (const failure of group.failures) delivered.add(failure.eventId);
-          const plan = planBlock(KEY, block, groups, records, now, by);
+          const plan = planBlock(KEY, block, groups, records, now, by, POLICY);
           plan.verdicts.forEach((verdict, index) => {
             const group = groups[index] as FailureGroup;
             if (verdict.kind === "ban" && !verdict.resumed) {

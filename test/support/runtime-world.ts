@@ -236,12 +236,15 @@ export function logsEvent(
   });
 }
 
-/** `count` failures of each IP, one per sshd process, a second apart, ending just before T0. */
+/**
+ * `count` failures of each IP, one per sshd process, a second apart, the last round at `end` (T0): a batch
+ * delivered at T0 bans at T0 when its last round reaches maxretry.
+ */
 export function attackLines(ips: readonly string[], count: number, end = T0): string[] {
   const lines: string[] = [];
   let pid = 1000;
   for (let round = 0; round < count; round++) {
-    for (const ip of ips) lines.push(failedPassword(ip, end - (count - round) * 1000, pid++));
+    for (const ip of ips) lines.push(failedPassword(ip, end - (count - 1 - round) * 1000, pid++));
   }
   return lines;
 }

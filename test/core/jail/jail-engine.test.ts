@@ -142,10 +142,41 @@ describe("JailEngine", () => {
     expect(engine.status("b").failuresWhileBanned).toBe(5);
   });
 
-  it("keeps jails apart when deny entries are restricted to each jail's ports", () => {
-    const engine = engineFor([makeJail({ name: "a" }), makeJail({ name: "b" })], true);
+  it("keeps jails on different ports apart when deny entries are restricted to each jail's ports", () => {
+    const engine = engineFor(
+      [
+        makeJail({ name: "a", port: [{ from: 22, to: 22 }] }),
+        makeJail({ name: "b", port: [{ from: 2222, to: 2222 }] }),
+      ],
+      true,
+    );
     attack(engine, "a", ATTACKER, T0, 3);
     expect(attack(engine, "b", ATTACKER, T0 + 60 * S, 3).map((event) => event.jail)).toEqual(["b"]);
+  });
+
+  it("takes failures on ports a restricted ban covers for blocked: the NACL drops them", () => {
+    const ssh = [{ from: 22, to: 22 }];
+    const engine = engineFor([makeJail({ name: "a", port: ssh }), makeJail({ name: "b", port: ssh })], true);
+    attack(engine, "a", ATTACKER, T0, 3);
+    expect(attack(engine, "b", ATTACKER, T0 + 60 * S, 3)).toEqual([]);
+    expect(engine.status("b").failuresWhileBanned).toBe(3);
+  });
+
+  it("starts recidive's count afresh after a recidive ban, as fail2ban's failure tickets do", () => {
+    const recidive = makeJail({
+      name: "recidive",
+      filter: "recidive",
+      maxretry: 2,
+      findtime: 86_400,
+      bantime: 600,
+    });
+    const engine = engineFor([makeJail({ bantime: 600 }), recidive]);
+    const jails: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const event of attack(engine, "sshd", ATTACKER, T0 + round * 1000 * S, 3))
+        if (event.action === "ban") jails.push(event.jail);
+    }
+    expect(jails).toEqual(["sshd", "recidive", "sshd"]);
   });
 
   it("gives the recidive jail's long ban, instead of another short one, to an address banned repeatedly inside its window", () => {
