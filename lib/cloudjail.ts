@@ -18,7 +18,7 @@ import { CloudjailFunction } from "./cloudjail-function";
 import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
 import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
-import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { type CloudjailProps, reservedConcurrencyNotice, resolveCloudjailProps } from "./cloudjail-props";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetWatch } from "./fleet-watch";
@@ -64,6 +64,9 @@ export class Cloudjail extends Construct {
     const settings = resolveCloudjailProps(props);
     for (const warning of settings.warnings) {
       Annotations.of(this).addWarningV2("cloudjail:rule-order", warning);
+    }
+    if (settings.responderConcurrency !== undefined) {
+      Annotations.of(this).addWarningV2("cloudjail:concurrency-quota", reservedConcurrencyNotice());
     }
 
     this.table = settings.table ?? new CloudjailTable(this, "State").table;
