@@ -4,8 +4,11 @@
  * `AmazonCloudWatch-ManageAgent` SSM document are allowed to read with the `CloudWatchAgentServerPolicy`.
  */
 
-/** The default parameter name: `amazon-cloudwatch-agent-ctl -a fetch-config -c ssm:AmazonCloudWatch-cloudjail`. */
-export const AGENT_PARAMETER_NAME = "AmazonCloudWatch-cloudjail";
+/**
+ * The prefix every agent parameter name keeps: `CloudWatchAgentServerPolicy` lets the agent read only parameters
+ * named `AmazonCloudWatch-*`. The stack's default is the prefix + the stack's name (`AmazonCloudWatch-Cloudjail`).
+ */
+export const AGENT_PARAMETER_PREFIX = "AmazonCloudWatch-";
 
 /** Where sshd's syslog lines land: RHEL/Amazon Linux (`secure`) and Debian/Ubuntu (`auth.log`). */
 export const AUTH_LOG_FILES = ["/var/log/secure", "/var/log/auth.log"] as const;

@@ -2,7 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { CloudjailConfig } from "../lambda/core/types";
-import { AGENT_PARAMETER_NAME } from "./agent-config";
+import { AGENT_PARAMETER_PREFIX } from "./agent-config";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { validateCloudjailConfig } from "./validate-config";
 
@@ -30,7 +30,7 @@ export interface CloudjailProps {
   readonly existingLogGroups?: readonly logs.ILogGroup[];
   /**
    * Name of the SSM parameter holding the agent configuration; must start with `AmazonCloudWatch-`.
-   * @default "AmazonCloudWatch-cloudjail"
+   * @default `AmazonCloudWatch-<stack name>`, so that two stacks in one account and region never share it
    */
   readonly agentParameterName?: string;
   /**
@@ -111,7 +111,7 @@ export function reservedConcurrencyNotice(): string {
 }
 
 /** Applies defaults and rejects invalid combinations: the one place {@link CloudjailProps} are resolved. */
-export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailProps {
+export function resolveCloudjailProps(props: CloudjailProps, stackName: string): ResolvedCloudjailProps {
   const userRuleNumbers = props.userRuleNumbers ?? [];
   const warnings = validateCloudjailConfig(props.config, userRuleNumbers);
   const shipAgentLogs = props.shipAgentLogs ?? true;
@@ -122,10 +122,10 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
         '(cdk.json context "cloudjail:logGroupNames")',
     );
   }
-  const agentParameterName = props.agentParameterName ?? AGENT_PARAMETER_NAME;
-  if (!agentParameterName.startsWith("AmazonCloudWatch-")) {
+  const agentParameterName = props.agentParameterName ?? `${AGENT_PARAMETER_PREFIX}${stackName}`;
+  if (!agentParameterName.startsWith(AGENT_PARAMETER_PREFIX)) {
     throw new CloudjailSettingsError(
-      `agent parameter name "${agentParameterName}" must start with "AmazonCloudWatch-": the agent's ` +
+      `agent parameter name "${agentParameterName}" must start with "${AGENT_PARAMETER_PREFIX}": the agent's ` +
         "CloudWatchAgentServerPolicy can only read parameters with that prefix",
     );
   }

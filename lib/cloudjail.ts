@@ -61,7 +61,7 @@ export class Cloudjail extends Construct {
 
   constructor(scope: Construct, id: string, props: CloudjailProps) {
     super(scope, id);
-    const settings = resolveCloudjailProps(props);
+    const settings = resolveCloudjailProps(props, Stack.of(this).stackName);
     for (const warning of settings.warnings) {
       Annotations.of(this).addWarningV2("cloudjail:rule-order", warning);
     }
@@ -161,7 +161,8 @@ export class Cloudjail extends Construct {
             logGroup,
             destination: new logsDestinations.LambdaDestination(this.responder),
             filterPattern: logs.FilterPattern.literal(this.filterPattern),
-            filterName: "cloudjail",
+            // Unique per log group: two stacks may subscribe the same existing group.
+            filterName: `${Stack.of(this).stackName}-cloudjail`,
           },
         ),
     );

@@ -4,6 +4,7 @@ import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import type { OverflowRef } from "../lambda/aws/overflow-ref";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
+import { physicalName } from "./physical-name";
 
 /** AWS: IP sets for CloudFront (scope CLOUDFRONT) exist only in us-east-1. */
 const CLOUDFRONT_REGION = "us-east-1";
@@ -22,7 +23,7 @@ export interface WafOverflowProps {
  * Optional overflow target (issue 7): WAFv2 IP sets (10,000 addresses each, one per address family) that cloudjail
  * writes when NACLs are not enough, for services behind ALB, API Gateway or CloudFront. The writers may read and
  * update these IP sets and nothing else in WAF. Reference them from your web ACL with {@link blockRule}.
- * The sets have fixed names (`cloudjail-<hash of the construct path>-ipv4`/`-ipv6`): GetIPSet and UpdateIPSet
+ * The sets have fixed names (`<stack>-cloudjail-<hash of the construct path>-ipv4`/`-ipv6`, lib/physical-name.ts): GetIPSet and UpdateIPSet
  * need the name as well as the id. A `CLOUDFRONT` set can only be created in us-east-1.
  */
 export class WafOverflow extends Construct {
@@ -35,8 +36,7 @@ export class WafOverflow extends Construct {
     super(scope, id);
     const wafScope = props.scope ?? "REGIONAL";
     if (wafScope === "CLOUDFRONT") checkCloudFrontRegion(this);
-    const nameOf = (version: "IPV4" | "IPV6") =>
-      `cloudjail-${this.node.addr.slice(0, 12)}-${version.toLowerCase()}`;
+    const nameOf = (version: "IPV4" | "IPV6") => physicalName(this, version.toLowerCase());
     const ipSet = (id: string, version: "IPV4" | "IPV6") =>
       new wafv2.CfnIPSet(this, id, {
         name: nameOf(version),

@@ -5,7 +5,7 @@ import { TABLE_SCHEMA } from "../../lambda/aws/table-schema";
 import { FAILURES_LOG, METRIC, METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { readRuntimeEnvironment } from "../../lambda/handlers/runtime";
-import { AGENT_PARAMETER_NAME, AUTH_LOG_FILES } from "../../lib/agent-config";
+import { AUTH_LOG_FILES } from "../../lib/agent-config";
 import { subscriptionFilterPattern } from "../../lib/filter-pattern";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import {
@@ -191,9 +191,9 @@ describe("the cloudjail stack", () => {
   });
 
   describe("log shipping", () => {
-    it("stores a CloudWatch agent configuration the agent's fetch-config finds by name", () => {
+    it("stores a CloudWatch agent configuration the agent's fetch-config finds by the stack's name", () => {
       const { Properties } = resourceNamed("AWS::SSM::Parameter", "AgentConfig").resource;
-      expect(Properties.Name).toBe(AGENT_PARAMETER_NAME);
+      expect(Properties.Name).toBe("AmazonCloudWatch-Cloudjail");
       const agent = JSON.parse(resolveIntrinsics(Properties.Value) as string);
       const logGroup = resourceNamed("AWS::Logs::LogGroup", "AuthLogs").id;
       expect(agent.logs.logs_collected.files.collect_list).toEqual(

@@ -85,8 +85,8 @@ describe("the WAFv2 overflow construct", () => {
     const sets = template.findResources("AWS::WAFv2::IPSet");
     const names = Object.values(sets).map((set) => set.Properties.Name);
     expect(names).toEqual([
-      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv4$/),
-      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv6$/),
+      expect.stringMatching(/^Test-cloudjail-[0-9a-f]{8}-ipv4$/),
+      expect.stringMatching(/^Test-cloudjail-[0-9a-f]{8}-ipv6$/),
     ]);
     expect(synth().findResources("AWS::WAFv2::IPSet")).toEqual(sets);
 
