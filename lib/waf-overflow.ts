@@ -1,4 +1,4 @@
-import { Annotations, Stack, Token } from "aws-cdk-lib";
+import { Aws, CfnRule, Fn, Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
@@ -86,14 +86,27 @@ export class WafOverflow extends Construct {
   }
 }
 
-/** Fails synth when the stack's region is known and is not us-east-1; warns when it is not known. */
+/** What CloudFormation says when it refuses a `CLOUDFRONT` overflow outside us-east-1 (the `Rules` assertion). */
+export const CLOUDFRONT_REGION_MESSAGE =
+  `overflow waf-cloudfront: WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}; deploy this ` +
+  `stack in ${CLOUDFRONT_REGION} (or use overflow = waf for ALB and API Gateway in this region)`;
+
+/**
+ * Fails synth when the stack's region is known and is not us-east-1. When it is not known (an environment-agnostic
+ * stack), a CloudFormation `Rules` assertion makes the deploy stop before it creates anything, with
+ * {@link CLOUDFRONT_REGION_MESSAGE}, in any region other than us-east-1.
+ */
 function checkCloudFrontRegion(scope: Construct): void {
   const { region } = Stack.of(scope);
   if (Token.isUnresolved(region)) {
-    Annotations.of(scope).addWarningV2(
-      "cloudjail:cloudfront-region",
-      `WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}: deploy this stack there`,
-    );
+    new CfnRule(scope, "CloudFrontRegion", {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, CLOUDFRONT_REGION),
+          assertDescription: CLOUDFRONT_REGION_MESSAGE,
+        },
+      ],
+    });
   } else if (region !== CLOUDFRONT_REGION) {
     throw new CloudjailSettingsError(
       `overflow waf-cloudfront: WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}, and this ` +

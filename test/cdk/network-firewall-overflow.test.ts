@@ -16,16 +16,20 @@ function synth() {
 }
 
 describe("the Network Firewall overflow construct", () => {
-  it("creates a stateful rule group that drops traffic from its IP set variable", () => {
-    synth().hasResourceProperties("AWS::NetworkFirewall::RuleGroup", {
-      Type: "STATEFUL",
-      Capacity: 10_000,
-      RuleGroup: {
-        RuleVariables: { IPSets: { CLOUDJAIL_BANNED: { Definition: [PLACEHOLDER] } } },
-        RulesSource: { RulesString: Match.stringLikeRegexp("^drop ip \\$CLOUDJAIL_BANNED any -> any any") },
-      },
-    });
-  }, SYNTH_TIMEOUT);
+  it(
+    "creates a stateful rule group that drops traffic from its IP set variable",
+    () => {
+      synth().hasResourceProperties("AWS::NetworkFirewall::RuleGroup", {
+        Type: "STATEFUL",
+        Capacity: 10_000,
+        RuleGroup: {
+          RuleVariables: { IPSets: { CLOUDJAIL_BANNED: { Definition: [PLACEHOLDER] } } },
+          RulesSource: { RulesString: Match.stringLikeRegexp("^drop ip \\$CLOUDJAIL_BANNED any -> any any") },
+        },
+      });
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it("lets the writers describe and update this rule group only", () => {
     const statements = Object.values(synth().findResources("AWS::IAM::Policy")).flatMap(
