@@ -12,6 +12,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
+import { POWERTOOLS_ENVIRONMENT, RUNTIME_ENVIRONMENT } from "../lambda/handlers/environment";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -23,13 +24,6 @@ import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetWatch } from "./fleet-watch";
 import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
-
-/** The runtime environment variable names both Lambdas read at cold start (issue 4; the overflow target, issue 7). */
-export const RUNTIME_ENV = {
-  table: "CLOUDJAIL_TABLE",
-  config: "CLOUDJAIL_CONFIG",
-  overflow: "CLOUDJAIL_OVERFLOW",
-} as const;
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -90,13 +84,13 @@ export class Cloudjail extends Construct {
     });
 
     const environment = {
-      [RUNTIME_ENV.table]: this.table.tableName,
-      [RUNTIME_ENV.config]: Stack.of(this).toJsonString({
+      [RUNTIME_ENVIRONMENT.table]: this.table.tableName,
+      [RUNTIME_ENVIRONMENT.config]: Stack.of(this).toJsonString({
         ...settings.config,
         topicArn: this.notificationTopic.topicArn,
       }),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      [POWERTOOLS_ENVIRONMENT.serviceName]: SERVICE_NAME,
+      [POWERTOOLS_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
     };
     const responder = new CloudjailFunction(this, "Responder", {
       entry: "lambda/handlers/responder.ts",
@@ -141,7 +135,8 @@ export class Cloudjail extends Construct {
     if (this.overflow) {
       // CloudFormation fills in the ids and ARN, known only once the target exists.
       const where = Stack.of(this).toJsonString(this.overflow.ref);
-      for (const fn of [this.responder, this.unbanner]) fn.addEnvironment(RUNTIME_ENV.overflow, where);
+      for (const fn of [this.responder, this.unbanner])
+        fn.addEnvironment(RUNTIME_ENVIRONMENT.overflow, where);
     }
 
     this.authLogs = settings.shipAgentLogs

@@ -9,7 +9,7 @@ import { Construct } from "constructs";
 import { DEFAULT_SILENT_AFTER_SECONDS, MIN_SILENT_AFTER_SECONDS } from "../lambda/core/fleet-silence";
 import { METRIC, METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
-import { FLEET_WATCH_ENVIRONMENT } from "../lambda/handlers/fleet-watch-environment";
+import { FLEET_WATCH_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from "../lambda/handlers/environment";
 import type { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
 import { cloudjailMetric, SERVICE_NAME } from "./cloudjail-metrics";
@@ -81,8 +81,8 @@ export class FleetWatch extends Construct {
           props.logGroups.map((logGroup) => logGroup.logGroupName),
         ),
         [FLEET_WATCH_ENVIRONMENT.silentAfterSeconds]: String(this.silentAfter.toSeconds()),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [POWERTOOLS_ENVIRONMENT.serviceName]: SERVICE_NAME,
+        [POWERTOOLS_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
       },
     });
     this.function = watcher.function;

@@ -1,11 +1,9 @@
 import type { Command } from "commander";
-import {
-  createDetector,
-  type Detector,
-  FilterConfigError,
-  MAX_LINE_LENGTH,
-} from "../../lambda/core/detector";
+import { createDetector } from "../../lambda/core/create-detector";
+import type { Detector } from "../../lambda/core/detector-api";
+import { FilterConfigError } from "../../lambda/core/filter-config-error";
 import { type BanEvent, JailEngine } from "../../lambda/core/jail-engine";
+import { MAX_LINE_LENGTH } from "../../lambda/core/line-limits";
 import { isIgnored } from "../../lambda/core/policy";
 import { seededRandom } from "../../lambda/core/seeded-random";
 import type { Failure, JailConfig } from "../../lambda/core/types";

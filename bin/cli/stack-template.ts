@@ -5,8 +5,10 @@
  * subscription filters read. Pure: the template and the stack's physical ids come in.
  */
 
-/** The Lambda environment variable holding the resolved configuration (issue 4, lambda/handlers/runtime.ts). */
-export const CONFIG_VARIABLE = "CLOUDJAIL_CONFIG";
+import { RUNTIME_ENVIRONMENT } from "../../lambda/handlers/environment";
+
+/** The Lambda environment variable holding the resolved configuration (issue 4, lambda/handlers/environment.ts). */
+const CONFIG_VARIABLE = RUNTIME_ENVIRONMENT.config;
 
 /** Thrown when the template holds no configuration, or one this reader cannot resolve. */
 export class TemplateConfigError extends Error {

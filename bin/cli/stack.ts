@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { ConfigError, parseConfigJson } from "../../lambda/core/config";
 import type { CloudjailConfig, JailConfig } from "../../lambda/core/types";
-import { FLEET_WATCH_ENVIRONMENT } from "../../lambda/handlers/fleet-watch-environment";
+import { FLEET_WATCH_ENVIRONMENT } from "../../lambda/handlers/environment";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import { cdkContextString, FALLBACK_STACK_NAME, STACK_NAME_CONTEXT } from "./cdk-context";
 import { UsageError } from "./errors";

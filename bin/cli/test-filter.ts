@@ -2,13 +2,10 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import {
-  createDetector,
-  type Detector,
-  FilterConfigError,
-  type FilterSpec,
-  MAX_LINE_LENGTH,
-} from "../../lambda/core/detector";
+import { createDetector } from "../../lambda/core/create-detector";
+import type { Detector, FilterSpec } from "../../lambda/core/detector-api";
+import { FilterConfigError } from "../../lambda/core/filter-config-error";
+import { MAX_LINE_LENGTH } from "../../lambda/core/line-limits";
 import { type Failure, SSHD_MODES, type SshdMode } from "../../lambda/core/types";
 import { UsageError } from "./errors";
 import { parseFilterFile } from "./filter-file";

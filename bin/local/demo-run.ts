@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { formatDuration } from "../../lambda/core/duration";
-import { parseLogLine, StampClock } from "../../lambda/core/log-line";
+import { parseLogLine } from "../../lambda/core/log-line-parser";
+import { StampClock } from "../../lambda/core/stamp-clock";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { aggregate, respondAndAggregate } from "../../lambda/handlers/aggregate";
 import { unban } from "../../lambda/handlers/unban";

@@ -2,6 +2,7 @@ import { parseCidr } from "../core/ip";
 import {
   type ActiveBan,
   banShardOf,
+  coveredShardOf,
   type IpRecord,
   isoOfMs,
   isoOfSeconds,
@@ -12,7 +13,8 @@ import {
 
 /**
  * The records of covering entries (issue 7): a cover is an ordinary ban record keyed by its CIDR, in jail
- * {@link COVER_JAIL}, whose end is its last member's end. Used by the cover service.
+ * {@link COVER_JAIL}, whose end is its last member's end; and what a cover does to its members' records (covered,
+ * or left pending when evicted). Pure record changes, written by the cover service.
  */
 
 /** Jail name of a covering entry's record (it is no jail's ban: it holds other bans). */
@@ -89,4 +91,24 @@ export function withEnd(
     banEndsAtIso: isoOfSeconds(end),
     updatedAtIso: isoOfMs(now),
   };
+}
+
+type Unversioned = Omit<IpRecord, "version">;
+
+/** The record with its ban held by the covering entry `cidr`: no entries of its own, in a `COVERED#n` partition. */
+export function asCovered<T extends Unversioned>(record: T, cidr: string, now: number): T {
+  const ban = record.ban as ActiveBan;
+  return {
+    ...record,
+    ban: { ...ban, entries: {}, pending: {}, state: "enforced", coveredBy: cidr },
+    banShard: coveredShardOf(record.ip),
+    updatedAtIso: isoOfMs(now),
+  };
+}
+
+/** The record with its ban left without entries, pending in every target NACL for `reason`. */
+export function asPending<T extends Unversioned>(record: T, reason: string, now: number): T {
+  const ban = record.ban as ActiveBan;
+  const pending = Object.fromEntries(ban.targets.map((naclId) => [naclId, reason]));
+  return { ...record, ban: { ...ban, entries: {}, pending, state: "pending" }, updatedAtIso: isoOfMs(now) };
 }

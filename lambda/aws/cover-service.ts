@@ -5,14 +5,15 @@ import {
   type PlannedEntry,
   planAggregation,
 } from "../core/nacl-aggregate";
-import { inRange, type NaclRule } from "../core/nacl-plan";
+import { ownedEntryCapacity } from "../core/nacl-capacity";
+import type { NaclRule } from "../core/nacl-plan";
 import type { CloudjailConfig } from "../core/types";
 import { type BanService, hasEnded } from "./ban-service";
-import { COVER_JAIL, coverRecord, withEnd } from "./cover-records";
+import { asCovered, asPending, coverRecord, withEnd } from "./cover-records";
 import { ProposedBans } from "./proposed-bans";
 import type { SlotAllocator } from "./slot-allocator";
 import type { CloudjailStore } from "./store";
-import { type ActiveBan, allCoveredShards, coveredShardOf, type IpRecord, isoOfMs } from "./store-items";
+import { type ActiveBan, allCoveredShards, type IpRecord } from "./store-items";
 
 /** What one consolidation did. */
 export interface CoverReport {
@@ -168,7 +169,9 @@ export class CoverService {
         ),
         {
           family,
-          capacity: Math.min(...[...rules.values()].map((list) => this.capacity(list, family))),
+          capacity: Math.min(
+            ...[...rules.values()].map((list) => ownedEntryCapacity(list, family, config.nacl)),
+          ),
           prefix: family === "ipv4" ? aggregation.ipv4Prefix : aggregation.ipv6Prefix,
           widestPrefix: family === "ipv4" ? aggregation.ipv4WidestPrefix : aggregation.ipv6WidestPrefix,
           threshold: aggregation.threshold,
@@ -178,20 +181,6 @@ export class CoverService {
       report.plans.set(family, plan);
       await this.apply(plan, { records, naclIds, allocator, now, report, claims, proposals });
     }
-  }
-
-  /** Entries of `family` cloudjail may hold in a NACL: the quota less the user's entries, within the range. */
-  private capacity(rules: readonly NaclRule[], family: IpFamily): number {
-    const range = this.deps.config.nacl.reservedRuleRange;
-    const ingress = rules.filter((rule) => !rule.egress);
-    const foreign = ingress.filter(
-      (rule) => !inRange(range, rule.ruleNumber) && familyOf(rule.cidr) === family,
-    );
-    const otherOwned = ingress.filter(
-      (rule) => inRange(range, rule.ruleNumber) && familyOf(rule.cidr) !== family,
-    );
-    const numbers = range.last - range.first + 1;
-    return Math.max(0, Math.min(this.deps.config.nacl.quota - foreign.length, numbers - otherOwned.length));
   }
 
   private async apply(plan: AggregationPlan, pass: Pass): Promise<void> {
@@ -422,36 +411,12 @@ export class CoverService {
   }
 }
 
-type Unversioned = Omit<IpRecord, "version">;
-
-/** The record with its ban held by the covering entry `cidr`: no entries of its own, in a `COVERED#n` partition. */
-function asCovered<T extends Unversioned>(record: T, cidr: string, now: number): T {
-  const ban = record.ban as ActiveBan;
-  return {
-    ...record,
-    ban: { ...ban, entries: {}, pending: {}, state: "enforced", coveredBy: cidr },
-    banShard: coveredShardOf(record.ip),
-    updatedAtIso: isoOfMs(now),
-  };
-}
-
-/** The record with its ban left without entries, pending in every target NACL for `reason`. */
-function asPending<T extends Unversioned>(record: T, reason: string, now: number): T {
-  const ban = record.ban as ActiveBan;
-  const pending = Object.fromEntries(ban.targets.map((naclId) => [naclId, reason]));
-  return { ...record, ban: { ...ban, entries: {}, pending, state: "pending" }, updatedAtIso: isoOfMs(now) };
-}
-
 function isCover(record: IpRecord): boolean {
   return record.ip.includes("/");
 }
 
 function hasEntries(record: IpRecord): boolean {
   return Object.keys(record.ban?.entries ?? {}).length > 0;
-}
-
-function familyOf(cidr: string): IpFamily {
-  return ipFamily(cidr.split("/")[0] ?? cidr);
 }
 
 function isCidr(text: string): boolean {
@@ -462,5 +427,3 @@ function isCidr(text: string): boolean {
     return false;
   }
 }
-
-export { COVER_JAIL };

@@ -82,7 +82,7 @@ export const naclSchema = z.strictObject({
       }),
     ])
     .optional(),
-  /** CIDRs covering entries never touch (the protected VPCs' blocks; written by the CDK app). */
+  /** CIDRs covering entries never touch, besides the VPCs' own blocks (found at run time) and every ignoreip. */
   protectedCidrs: z.array(z.string()).optional(),
 });
 

@@ -1,6 +1,6 @@
 import { ConfigError } from "./config-error";
 import { parseConfigJson } from "./config-json";
-import { parseJailConf } from "./jail-local";
+import { parseJailConf } from "./jail-file-config";
 import type { CloudjailConfig } from "./types";
 
 /**

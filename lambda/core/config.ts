@@ -6,5 +6,5 @@ export { ConfigError } from "./config-error";
 export { parseConfigJson } from "./config-json";
 export type { CloudjailConfigInput, JailInput } from "./config-schema";
 export { parseConfigText } from "./config-text";
-export { parseJailConf } from "./jail-local";
+export { parseJailConf } from "./jail-file-config";
 export { DEFAULT_NACL_SETTINGS } from "./nacl-settings";

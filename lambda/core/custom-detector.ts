@@ -2,7 +2,8 @@ import type { CustomFilter } from "./custom-filter";
 import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
 import { canonicalIp } from "./ip";
 import { contentEnd, DISPLAY_USER, displayText } from "./line-limits";
-import { parseLogLine, type StampClock } from "./log-line";
+import { parseLogLine } from "./log-line-parser";
+import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
 
 /** A jail's own failregex/ignoreregex: every matching line is one failure (no correlation). */

@@ -133,7 +133,7 @@ export function parseAggregation(
   return settings;
 }
 
-/** CIDRs a covering entry must never touch (the protected VPCs' own blocks). */
+/** CIDRs a covering entry must never touch besides the VPCs' own blocks, each as its network address. */
 export function parseProtectedCidrs(cidrs: readonly string[]): string[] {
   return cidrs.map((text) => cidrText(parseCidr(text)));
 }

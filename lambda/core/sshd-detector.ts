@@ -8,10 +8,12 @@ import {
 } from "./connection-table";
 import { countHit, type Detector, type LineContext, NONE, newStats, screenedOut } from "./detector-api";
 import { DISPLAY_USER, displayText, MAX_SSHD_MESSAGE } from "./line-limits";
-import { LogLine, parseLogLine as parseLogLineImport, type StampClock } from "./log-line";
+import { LogLine } from "./log-line";
+import { parseLogLine as parseLogLineImport } from "./log-line-parser";
 import { ServerAddresses } from "./server-addresses";
 import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-filter";
 import { SSHD, type SshdPattern } from "./sshd-patterns";
+import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
 
 // Module-local bindings for the per-line calls: the CommonJS that tsx/esbuild emit reads an imported binding

@@ -116,8 +116,8 @@ export interface NaclSettings {
   /** Covering entries for banned addresses that share a prefix (issue 7); absent: one entry per address. */
   readonly aggregation?: AggregationSettings;
   /**
-   * Blocks a covering entry must never touch, besides every jail's ignoreip: the protected VPCs' own CIDRs
-   * (written by the CDK app, which knows them).
+   * Blocks a covering entry must never touch, besides every jail's ignoreip and the protected VPCs' own CIDRs (which
+   * the runtime finds in EC2): peered VPCs, VPN and on-premises ranges, as the configuration lists them.
    */
   readonly protectedCidrs?: readonly string[];
 }

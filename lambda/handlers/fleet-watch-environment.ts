@@ -1,20 +1,6 @@
 import { MIN_SILENT_AFTER_SECONDS } from "../core/fleet-silence";
 import type { NaclSettings } from "../core/types";
-
-/**
- * The variables the fleet watcher is configured by (lib/fleet-watch.ts writes them; `cloudjail fleet` reads the
- * threshold back from the stack's template so that both call the same instances silent).
- */
-export const FLEET_WATCH_ENVIRONMENT = {
-  /** The protected VPC ids, JSON list. */
-  vpcIds: "CLOUDJAIL_VPC_IDS",
-  /** The explicitly protected NACL ids, JSON list. */
-  naclIds: "CLOUDJAIL_NACL_IDS",
-  /** The log groups whose streams are named by instance id, JSON list. */
-  logGroups: "CLOUDJAIL_LOG_GROUPS",
-  /** Seconds without an auth-log event after which a running instance is silent. */
-  silentAfterSeconds: "CLOUDJAIL_SILENT_AFTER_SECONDS",
-} as const;
+import { FLEET_WATCH_ENVIRONMENT } from "./environment";
 
 /** What the fleet watcher runs with. */
 export interface FleetWatchEnvironment {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
 import { type FailureGroup, groupFailures } from "../core/batch";
-import { createDetector } from "../core/detector";
+import { createDetector } from "../core/create-detector";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";

@@ -6,13 +6,13 @@ import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { BanService } from "../aws/ban-service";
+import { createOverflowTarget, type OverflowClients } from "../aws/create-overflow-target";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
 import { type OverflowRef, parseOverflowRef } from "../aws/overflow-ref";
 import { OverflowSync } from "../aws/overflow-sync";
 import type { OverflowTarget } from "../aws/overflow-target";
-import { createOverflowTarget, type OverflowClients } from "../aws/overflow-targets";
 import type { RetryOptions } from "../aws/retry";
 import { SlotAllocator } from "../aws/slot-allocator";
 import { SlotLeases } from "../aws/slot-leases";
@@ -20,16 +20,7 @@ import { CloudjailStore, createDocumentClient } from "../aws/store";
 import { parseConfigJson } from "../core/config";
 import { METRICS_NAMESPACE } from "../core/telemetry";
 import type { CloudjailConfig } from "../core/types";
-
-/** The variables both Lambdas are configured by (issue 4's interface). */
-export const ENVIRONMENT = {
-  /** Name of cloudjail's DynamoDB table. */
-  table: "CLOUDJAIL_TABLE",
-  /** The resolved configuration (`CloudjailConfig`) as JSON. */
-  config: "CLOUDJAIL_CONFIG",
-  /** Optional: where the stack's overflow target lives (`OverflowRef` as JSON, issue 7). */
-  overflow: "CLOUDJAIL_OVERFLOW",
-} as const;
+import { RUNTIME_ENVIRONMENT } from "./environment";
 
 /** The Lambda cannot start: a variable is missing or invalid. The message says which and what is expected. */
 export class RuntimeConfigError extends Error {
@@ -50,32 +41,36 @@ export interface RuntimeEnvironment {
 export function readRuntimeEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): RuntimeEnvironment {
-  const tableName = env[ENVIRONMENT.table]?.trim();
+  const tableName = env[RUNTIME_ENVIRONMENT.table]?.trim();
   if (!tableName) {
-    throw new RuntimeConfigError(`${ENVIRONMENT.table} is not set: it must name cloudjail's DynamoDB table`);
+    throw new RuntimeConfigError(
+      `${RUNTIME_ENVIRONMENT.table} is not set: it must name cloudjail's DynamoDB table`,
+    );
   }
-  const text = env[ENVIRONMENT.config];
+  const text = env[RUNTIME_ENVIRONMENT.config];
   if (!text?.trim()) {
-    throw new RuntimeConfigError(`${ENVIRONMENT.config} is not set: it must hold the configuration as JSON`);
+    throw new RuntimeConfigError(
+      `${RUNTIME_ENVIRONMENT.config} is not set: it must hold the configuration as JSON`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RuntimeConfigError(`${ENVIRONMENT.config} is not JSON: ${(error as Error).message}`);
+    throw new RuntimeConfigError(`${RUNTIME_ENVIRONMENT.config} is not JSON: ${(error as Error).message}`);
   }
   let config: CloudjailConfig;
   try {
-    config = parseConfigJson(value, ENVIRONMENT.config);
+    config = parseConfigJson(value, RUNTIME_ENVIRONMENT.config);
   } catch (error) {
     throw new RuntimeConfigError((error as Error).message);
   }
-  const overflow = env[ENVIRONMENT.overflow]?.trim();
+  const overflow = env[RUNTIME_ENVIRONMENT.overflow]?.trim();
   if (!overflow) return { tableName, config };
   try {
     return { tableName, config, overflow: parseOverflowRef(overflow) };
   } catch (error) {
-    throw new RuntimeConfigError(`${ENVIRONMENT.overflow}: ${(error as Error).message}`);
+    throw new RuntimeConfigError(`${RUNTIME_ENVIRONMENT.overflow}: ${(error as Error).message}`);
   }
 }
 

@@ -1,9 +1,9 @@
 import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { afterEach, describe, expect, it } from "vitest";
+import { createOverflowTarget } from "../../lambda/aws/create-overflow-target";
 import { FamilyOverflow } from "../../lambda/aws/family-overflow";
 import { NetworkFirewallIpSet } from "../../lambda/aws/network-firewall-ip-set";
-import { createOverflowTarget } from "../../lambda/aws/overflow-targets";
 import { WafIpSet } from "../../lambda/aws/waf-ip-set";
 import { mockWafIpSets, WafIpSetModel } from "../support/waf-ip-set-model";
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseJailConf } from "../../lambda/core/config";
-import { createDetector } from "../../lambda/core/detector";
+import { createDetector } from "../../lambda/core/create-detector";
 import type { CloudjailConfig, Failure, SshdMode } from "../../lambda/core/types";
 import { FILTER_PATTERN_MAX_LENGTH, subscriptionFilterPattern } from "../../lib/filter-pattern";
 import { passesFilterPattern } from "./support/filter-pattern-matcher";

@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { describe, expect, it } from "vitest";
+import { useDynalite } from "../support/dynalite";
 import { repoConfig } from "./support/stack-config";
 
 const cli = path.resolve(__dirname, "../../bin/cloudjail.js");
@@ -27,11 +27,7 @@ function cloudjail(args: string[], env: Record<string, string>) {
   });
 }
 
-let db: LocalDynamo;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
+const db = useDynalite();
 
 describe("the cloudjail process", () => {
   it("ends with exit code 2 and says how to get credentials when there are none", async () => {

@@ -5,7 +5,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../bin/cli/errors";
 import { type ReplayOptions, runReplay } from "../../bin/cli/replay";
-import { createDetector } from "../../lambda/core/detector";
+import { createDetector } from "../../lambda/core/create-detector";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { loadConfigFile } from "../../lib/config-file";
 import { validateCloudjailConfig } from "../../lib/validate-config";

@@ -1,17 +1,13 @@
 import { gzipSync } from "node:zlib";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { PayloadError } from "../../lambda/handlers/decode";
 import { respond } from "../../lambda/handlers/respond";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
 import { attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 describe("a corrupt payload", () => {

@@ -1,15 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { respond } from "../../lambda/handlers/respond";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
 import { createWorld, failedPassword, logsEvent, T0, type World } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 const TARGET = "203.0.113.77";

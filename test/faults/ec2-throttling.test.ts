@@ -1,16 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { respond } from "../../lambda/handlers/respond";
 import { unban } from "../../lambda/handlers/unban";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
 import { attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 const ATTACKERS = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"];

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { METRIC } from "../../lambda/core/telemetry";
 import { respond } from "../../lambda/handlers/respond";
 import { unban } from "../../lambda/handlers/unban";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
 import {
   attackLines,
@@ -13,12 +13,8 @@ import {
   type World,
 } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 const ips = Array.from({ length: 40 }, (_, index) => `198.51.${100 + (index >> 4)}.${index}`);

@@ -1,19 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
 import { METRIC, METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
 import { sshdJail } from "../support/jails";
 import { attackLines, logsEvent } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 const saved = { ...process.env };
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => {
   process.env = { ...saved };
   vi.restoreAllMocks();

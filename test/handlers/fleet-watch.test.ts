@@ -4,10 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { type Ec2Endpoint, startEc2Endpoint } from "../../bin/local/ec2-endpoint";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { METRIC, METRICS_NAMESPACE } from "../../lambda/core/telemetry";
-import {
-  FLEET_WATCH_ENVIRONMENT,
-  readFleetWatchEnvironment,
-} from "../../lambda/handlers/fleet-watch-environment";
+import { FLEET_WATCH_ENVIRONMENT } from "../../lambda/handlers/environment";
+import { readFleetWatchEnvironment } from "../../lambda/handlers/fleet-watch-environment";
 
 const hour = 3_600_000;
 const saved = { ...process.env };

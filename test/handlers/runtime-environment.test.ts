@@ -4,10 +4,10 @@ import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
 import type { CloudjailConfig } from "../../lambda/core/types";
+import { RUNTIME_ENVIRONMENT } from "../../lambda/handlers/environment";
 import {
   clientsFromEnvironment,
   createRuntime,
-  ENVIRONMENT,
   RuntimeConfigError,
   readRuntimeEnvironment,
 } from "../../lambda/handlers/runtime";
@@ -21,9 +21,9 @@ const WAF = { kind: "waf", scope: "REGIONAL", ipv4: { name: "cj-v4", id: "v4-id"
 
 function env(overflow?: string) {
   return {
-    [ENVIRONMENT.table]: "cloudjail-state",
-    [ENVIRONMENT.config]: JSON.stringify(CONFIG),
-    ...(overflow === undefined ? {} : { [ENVIRONMENT.overflow]: overflow }),
+    [RUNTIME_ENVIRONMENT.table]: "cloudjail-state",
+    [RUNTIME_ENVIRONMENT.config]: JSON.stringify(CONFIG),
+    ...(overflow === undefined ? {} : { [RUNTIME_ENVIRONMENT.overflow]: overflow }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { allCoveredShards, type IpRecord, windowBlockKey } from "../../lambda/aws/store-items";
 import { cidrContains, cidrsOverlap, parseCidr } from "../../lambda/core/ip";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
@@ -6,7 +6,7 @@ import { METRIC } from "../../lambda/core/telemetry";
 import { aggregate, respondAndAggregate, unbanAndAggregate } from "../../lambda/handlers/aggregate";
 import { respond } from "../../lambda/handlers/respond";
 import type { Runtime } from "../../lambda/handlers/runtime";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { sshdJail } from "../support/jails";
 import {
   activeBans,
@@ -18,12 +18,8 @@ import {
   type World,
 } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { SILENT_NOTIFIER } from "../../lambda/aws/notifier";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
@@ -10,17 +10,13 @@ import { cidrContains, parseCidr } from "../../lambda/core/ip";
 import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import { respondAndAggregate } from "../../lambda/handlers/aggregate";
 import { createRuntime } from "../../lambda/handlers/runtime";
-import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from "../support/dynalite";
+import { LOCAL_CREDENTIALS, useDynalite } from "../support/dynalite";
 import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
 import { sshdJail } from "../support/jails";
 import { attackLines, logsEvent, T0 } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let restore: () => void = () => {};
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => restore());
 
 const VPCS = [

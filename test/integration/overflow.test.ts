@@ -1,6 +1,6 @@
 import { NetworkFirewallClient, type RuleGroup } from "@aws-sdk/client-network-firewall";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FamilyOverflow } from "../../lambda/aws/family-overflow";
 import { NetworkFirewallIpSet, PLACEHOLDER } from "../../lambda/aws/network-firewall-ip-set";
 import { WafIpSet } from "../../lambda/aws/waf-ip-set";
@@ -10,18 +10,14 @@ import { METRIC } from "../../lambda/core/telemetry";
 import { respondAndAggregate } from "../../lambda/handlers/aggregate";
 import { respond } from "../../lambda/handlers/respond";
 import { unban } from "../../lambda/handlers/unban";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { NetworkFirewallModel } from "../support/network-firewall-model";
 import { activeBans, attackLines, createWorld, logsEvent, T0, type World } from "../support/runtime-world";
 import { mockWafIpSets, WafIpSetModel } from "../support/waf-ip-set-model";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
 let restoreTarget: () => void = () => {};
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => {
   world?.restore();
   restoreTarget();

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FAILURES_LOG, METRIC } from "../../lambda/core/telemetry";
 import { respond } from "../../lambda/handlers/respond";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { expectTableAndNaclsAgree } from "../support/invariants";
 import { sshdJail } from "../support/jails";
 import {
@@ -14,12 +14,8 @@ import {
   type World,
 } from "../support/runtime-world";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let world: World;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(() => db.stop());
 afterEach(() => world?.restore());
 
 const ATTACKER = "203.0.113.9";

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SlotLeases } from "../../lambda/aws/slot-leases";
 import { blockId, CloudjailStore, createDocumentClient } from "../../lambda/aws/store";
 import {
@@ -11,21 +11,19 @@ import {
   type WindowBlock,
   windowBlockKey,
 } from "../../lambda/aws/store-items";
-import { type LocalDynamo, startDynalite } from "../support/dynalite";
+import { useDynalite } from "../support/dynalite";
 import { recordAfterOneBan } from "../support/records";
 import { blocksOf, windowOf } from "../support/window-blocks";
 
-let db: LocalDynamo;
+const db = useDynalite();
 let documents: DynamoDBDocumentClient;
 let store: CloudjailStore;
 let leases: SlotLeases;
 let tableCount = 0;
 
-beforeAll(async () => {
-  db = await startDynalite();
+beforeAll(() => {
   documents = createDocumentClient(db.client);
 });
-afterAll(() => db.stop());
 beforeEach(async () => {
   const table = `store-${++tableCount}`;
   await db.createTable(table);

@@ -10,7 +10,7 @@ import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
 import type { CloudjailConfig, JailConfig, NaclSettings } from "../../lambda/core/types";
 import { encodeLogsEvent, type LogsSubscriptionEvent } from "../../lambda/handlers/decode";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../lambda/handlers/runtime";
-import { LOCAL_CREDENTIALS, type LocalDynamo } from "./dynalite";
+import { LOCAL_CREDENTIALS, type TestDynamo } from "./dynalite";
 import { mockEc2WithNaclModel } from "./ec2-nacl-mock";
 import { sshdJail } from "./jails";
 
@@ -57,7 +57,7 @@ export interface WorldOptions {
 let tables = 0;
 
 /** Builds a world on a running dynalite; call `restore()` in afterEach (it removes the EC2 mock). */
-export async function createWorld(db: LocalDynamo, options: WorldOptions = {}): Promise<World> {
+export async function createWorld(db: TestDynamo, options: WorldOptions = {}): Promise<World> {
   const tableName = `world-${process.pid}-${++tables}`;
   await db.createTable(tableName);
   const quota = options.quota ?? 20;

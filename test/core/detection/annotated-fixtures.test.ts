@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createDetector } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
 import { SSHD_MODES, type SshdMode } from "../../../lambda/core/types";
 import { NOW } from "./helpers";
 

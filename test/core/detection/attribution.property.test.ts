@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_SSHD_MESSAGE, MAX_SSHD_USER } from "../../../lambda/core/detector";
 import { canonicalIp } from "../../../lambda/core/ip";
+import { MAX_SSHD_MESSAGE, MAX_SSHD_USER } from "../../../lambda/core/line-limits";
 import { detect, secure } from "./helpers";
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createDetector, MAX_CONNECTIONS } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
+import { MAX_CONNECTIONS } from "../../../lambda/core/sshd-detector";
 import { detect, NOW, secure } from "./helpers";
 
 const PAM = (ip: string, user = "root") =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createDetector, FilterConfigError } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
+import { FilterConfigError } from "../../../lambda/core/filter-config-error";
 import { NOW } from "./helpers";
 
 function custom(failregex: string[], ignoreregex: string[] = []) {

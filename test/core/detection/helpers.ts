@@ -1,4 +1,5 @@
-import { createDetector, type DetectorOptions } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
+import type { DetectorOptions } from "../../../lambda/core/detector-api";
 import type { Failure, SshdMode } from "../../../lambda/core/types";
 
 /** 2026-11-25T12:00:00Z: "now" for every detection test. */

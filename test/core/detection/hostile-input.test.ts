@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createDetector, MAX_LINE_LENGTH, MAX_SSHD_MESSAGE } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
+import { MAX_LINE_LENGTH, MAX_SSHD_MESSAGE } from "../../../lambda/core/line-limits";
 import { detect, NOW, secure } from "./helpers";
 
 function timed(run: () => void): number {

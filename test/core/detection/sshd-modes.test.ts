@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDetector } from "../../../lambda/core/detector";
+import { createDetector } from "../../../lambda/core/create-detector";
 import type { SshdMode } from "../../../lambda/core/types";
 import { detect, NOW, secure } from "./helpers";
 

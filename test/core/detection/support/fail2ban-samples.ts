@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDetector } from "../../../../lambda/core/detector";
+import { createDetector } from "../../../../lambda/core/create-detector";
 import { canonicalIp } from "../../../../lambda/core/ip";
 import type { Failure, SshdMode } from "../../../../lambda/core/types";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseLogLine, StampClock } from "../../../lambda/core/log-line";
+import { parseLogLine } from "../../../lambda/core/log-line-parser";
+import { StampClock } from "../../../lambda/core/stamp-clock";
 import { NOW } from "./helpers";
 
 function parsed(text: string) {

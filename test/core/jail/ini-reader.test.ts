@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambda/core/config";
-import { interpolated, readIni } from "../../../lambda/core/jail-conf";
+import { interpolated, readIni } from "../../../lambda/core/ini-reader";
 
 const optionValue = (text: string, sectionName: string, key: string) => {
   const document = readIni(text, "jail.local");

@@ -1,7 +1,7 @@
 import { ConfigError } from "./config-error";
 import { didYouMean } from "./config-suggestion";
 import { IGNORED_OPTIONS, ignoredReason } from "./ignored-options";
-import { type IniDocument, type IniEntry, type IniSection, interpolated, readIni } from "./jail-conf";
+import { type IniDocument, type IniEntry, type IniSection, interpolated, readIni } from "./ini-reader";
 import {
   multipliersDecrease,
   parseBantime,

@@ -7,14 +7,9 @@ import { CustomDetector } from "./custom-detector";
 import { compileCustomFilter, compileIgnoreRegex } from "./custom-filter";
 import type { Detector, DetectorOptions } from "./detector-api";
 import { FilterConfigError } from "./filter-config-error";
-import { StampClock } from "./log-line";
 import { SshdDetector } from "./sshd-detector";
 import { familyMask } from "./sshd-patterns";
-
-export type { Detector, DetectorOptions, DetectorStats, FilterSpec, LineContext } from "./detector-api";
-export { MAX_LINE_LENGTH, MAX_SSHD_MESSAGE, MAX_SSHD_USER } from "./line-limits";
-export { MAX_CONNECTIONS } from "./sshd-detector";
-export { FilterConfigError };
+import { StampClock } from "./stamp-clock";
 
 /** Builds the detector of a jail's filter; throws FilterConfigError for a bad custom filter or `recidive`. */
 export function createDetector(options: DetectorOptions): Detector {
