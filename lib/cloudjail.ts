@@ -23,7 +23,7 @@ import { type CloudjailProps, reservedConcurrencyNotice, resolveCloudjailProps }
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetWatch } from "./fleet-watch";
-import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
+import { naclWritePolicyStatements, networkReadStatement } from "./nacl-write-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -182,7 +182,6 @@ export class Cloudjail extends Construct {
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
   private grantRuntime(role: iam.Role, nacl: NaclSettings): void {
-    const naclIds = nacl.naclIds ?? [];
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;
@@ -200,8 +199,8 @@ export class Cloudjail extends Construct {
         "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
         "makes), on the topic's own key only.",
     });
-    role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
-    if (naclIds.length === 0) {
+    for (const statement of naclWritePolicyStatements(this, nacl)) role.addToPrincipalPolicy(statement);
+    if (nacl.vpcIds.length > 0) {
       nag.acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
         reason:

@@ -25,28 +25,61 @@ export function networkReadActions(nacl: Pick<NaclSettings, "scope" | "aggregati
 /** The tag that marks a NACL as cloudjail's to write when it is protected by VPC id only. */
 export const MANAGED_TAG = { key: "cloudjail:managed", value: "true" } as const;
 
+/** An IAM policy statement as JSON (what `iam.PolicyStatement.fromJson` takes and docs print). */
+export interface StatementJson {
+  readonly Sid: string;
+  readonly Effect: "Allow";
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+  readonly Condition?: Record<string, Record<string, string>>;
+}
+
 /**
- * The statement allowing NACL writes. With NACL ids, it names exactly those ACLs' ARNs. With VPC ids only, the
- * NACLs are not known at synth (no lookups: the app synthesizes offline), so it allows the write on a NACL only
- * when that NACL carries the tag `cloudjail:managed = true`; operators tag the ACLs they want managed.
+ * The statements allowing NACL writes on every NACL the runtime manages (lambda/aws/nacl-resolver.ts: the NACLs of
+ * `naclIds` and every NACL of the `vpcIds`). NACL ids: exactly those ACLs' ARNs. VPC ids: their NACLs are not known
+ * at synth (no lookups: the app synthesizes offline), so the write is allowed on a NACL only when it carries the tag
+ * `cloudjail:managed = true`; operators tag the ACLs they want managed. With both, both statements.
+ * `naclArn` formats a NACL's ARN (`*` for any NACL of the account and region).
  */
-export function naclWriteStatement(scope: Construct, naclIds: readonly string[]): iam.PolicyStatement {
+export function naclWriteStatements(
+  naclArn: (naclId: string) => string,
+  nacl: Pick<NaclSettings, "vpcIds" | "naclIds">,
+): StatementJson[] {
+  const naclIds = nacl.naclIds ?? [];
+  return [
+    ...(naclIds.length > 0
+      ? [
+          {
+            Sid: "WriteProtectedNetworkAcls",
+            Effect: "Allow" as const,
+            Action: [...NACL_WRITE_ACTIONS],
+            Resource: naclIds.map(naclArn),
+          },
+        ]
+      : []),
+    ...(nacl.vpcIds.length > 0
+      ? [
+          {
+            Sid: "WriteTaggedNetworkAcls",
+            Effect: "Allow" as const,
+            Action: [...NACL_WRITE_ACTIONS],
+            Resource: [naclArn("*")],
+            Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** {@link naclWriteStatements} for the stack of `scope`, as CDK policy statements. */
+export function naclWritePolicyStatements(
+  scope: Construct,
+  nacl: Pick<NaclSettings, "vpcIds" | "naclIds">,
+): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  if (naclIds.length > 0) {
-    return new iam.PolicyStatement({
-      sid: "WriteProtectedNetworkAcls",
-      actions: [...NACL_WRITE_ACTIONS],
-      resources: naclIds.map((id) =>
-        stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
-      ),
-    });
-  }
-  return new iam.PolicyStatement({
-    sid: "WriteTaggedNetworkAcls",
-    actions: [...NACL_WRITE_ACTIONS],
-    resources: [stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: "*" })],
-    conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } },
-  });
+  const naclArn = (id: string) =>
+    stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id });
+  return naclWriteStatements(naclArn, nacl).map((statement) => iam.PolicyStatement.fromJson(statement));
 }
 
 /** The statement allowing the Describe* reads (on `*`: see {@link networkReadActions}). */

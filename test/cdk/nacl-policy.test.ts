@@ -36,11 +36,7 @@ describe("the Lambda roles' NACL permissions", () => {
     beforeAll(() => {
       const config = path.join(mkdtempSync(path.join(tmpdir(), "cloudjail-scope-")), "jail.local");
       writeFileSync(config, "[sshd]\nenabled = true\n[cloudjail]\nscope = subnet\naggregate = true\n");
-      roles = roleStatements({
-        "cloudjail:config": config,
-        "cloudjail:vpcIds": ["vpc-0123456789abcdef0"],
-        "cloudjail:naclIds": [PROTECTED],
-      });
+      roles = roleStatements({ "cloudjail:config": config, "cloudjail:naclIds": [PROTECTED] });
     }, SYNTH_TIMEOUT);
 
     it("gives both the responder and the unbanner a policy", () => {
@@ -125,6 +121,43 @@ describe("the Lambda roles' NACL permissions", () => {
               context: { "aws:ResourceTag/cloudjail:managed": "false" },
             }),
           ).toBe(false);
+        }
+      }
+    });
+  });
+
+  describe("when VPC ids and NACL ids are given together (the runtime manages both the VPCs' NACLs and the named ones)", () => {
+    let roles: Map<string, PolicyStatementJson[]>;
+    beforeAll(() => {
+      roles = roleStatements({
+        "cloudjail:vpcIds": ["vpc-0123456789abcdef0"],
+        "cloudjail:naclIds": [PROTECTED],
+      });
+    }, SYNTH_TIMEOUT);
+
+    it("allows writes on the named NACL, tagged or not", () => {
+      expect(roles.size).toBe(2);
+      for (const statements of roles.values()) {
+        for (const action of NACL_WRITE_ACTIONS) {
+          expect(isAllowed(statements, { action, resource: naclArn(PROTECTED) })).toBe(true);
+        }
+      }
+    });
+
+    it("allows writes on the VPCs' NACLs tagged cloudjail:managed=true, so their bans do not stay pending", () => {
+      for (const statements of roles.values()) {
+        for (const action of NACL_WRITE_ACTIONS) {
+          expect(isAllowed(statements, { action, resource: naclArn(UNRELATED), context: MANAGED })).toBe(
+            true,
+          );
+        }
+      }
+    });
+
+    it("still cannot write to an untagged NACL that is not named", () => {
+      for (const statements of roles.values()) {
+        for (const action of NACL_WRITE_ACTIONS) {
+          expect(isAllowed(statements, { action, resource: naclArn(UNRELATED) })).toBe(false);
         }
       }
     });
