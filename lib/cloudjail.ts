@@ -2,7 +2,7 @@ import { Annotations, CfnResource, Duration, Stack, Token, Validations } from "a
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import type * as iam from "aws-cdk-lib/aws-iam";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -24,6 +24,8 @@ import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetWatch } from "./fleet-watch";
 import { naclWritePolicyStatements, networkReadStatement } from "./nacl-write-statements";
+import { NetworkFirewallOverflow } from "./network-firewall-overflow";
+import { type OperatorResources, type OperatorRight, operatorStatements } from "./operator-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -52,6 +54,10 @@ export class Cloudjail extends Construct {
   public readonly overflow: CloudjailOverflow | undefined;
   /** Counts the protected instances whose auth log has gone silent, with its alarm (lib/fleet-watch.ts). */
   public readonly fleetWatch: FleetWatch;
+
+  private readonly nacl: NaclSettings;
+  private readonly logGroups: readonly logs.ILogGroup[];
+  private readonly alertKeyArn: string | undefined;
 
   constructor(scope: Construct, id: string, props: CloudjailProps) {
     super(scope, id);
@@ -147,6 +153,9 @@ export class Cloudjail extends Construct {
       : undefined;
     this.filterPattern = subscriptionFilterPattern(settings.config);
     const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
+    this.logGroups = logGroups;
+    this.nacl = settings.config.nacl;
+    this.alertKeyArn = this.notificationTopic === alerts.topic ? alerts.key.keyArn : undefined;
     this.subscriptions = logGroups.map(
       (logGroup, index) =>
         new logs.SubscriptionFilter(
@@ -178,6 +187,56 @@ export class Cloudjail extends Construct {
       logRetention: settings.logRetention,
       dashboard: this.monitoring.dashboard,
     });
+  }
+
+  /**
+   * The rights of a `cloudjail` CLI user who looks: `status`, `banned`, `get`, `fleet`, `doctor`, `ping` (the stack,
+   * the table, the network and fleet reads, the Lambdas' and queue's health). docs/cli.md prints the same statements.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOperator(grantee, "read");
+  }
+
+  /** {@link grantRead} plus what `ban`, `unban` and `set` write: ban records, the managed NACLs, notifications. */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOperator(grantee, "operate");
+  }
+
+  private grantOperator(grantee: iam.IGrantable, right: OperatorRight): iam.Grant {
+    const stack = Stack.of(this);
+    const resources: OperatorResources = {
+      stackArn: stack.formatArn({
+        service: "cloudformation",
+        resource: "stack",
+        resourceName: `${stack.stackName}/*`,
+      }),
+      tableArn: this.table.tableArn,
+      functionArns: [
+        this.responder.functionArn,
+        this.unbanner.functionArn,
+        this.fleetWatch.function.functionArn,
+      ],
+      failedBatchesQueueArn: this.failedBatches.queueArn,
+      alertTopicArn: this.alertTopic.topicArn,
+      notificationTopicArn: this.notificationTopic.topicArn,
+      ...(this.alertKeyArn === undefined ? {} : { notificationKeyArn: this.alertKeyArn }),
+      logGroupArns: this.logGroups.map((group) => group.logGroupArn),
+      naclArn: (id) => stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
+      nacl: this.nacl,
+      ...(this.overflow === undefined ? {} : { overflow: overflowArns(this.overflow) }),
+    };
+    const statements = operatorStatements(resources, right);
+    let grant: iam.Grant | undefined;
+    for (const statement of statements) {
+      const next = iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...statement.Action],
+        resourceArns: [...statement.Resource],
+        ...(statement.Condition ? { conditions: statement.Condition } : {}),
+      });
+      grant = grant === undefined ? next : grant.combine(next);
+    }
+    return grant as iam.Grant;
   }
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
@@ -225,4 +284,12 @@ export class Cloudjail extends Construct {
 function nagArn(stack: Stack, resource: string): string {
   const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
   return `arn:${part(stack.partition, "Partition")}:ec2:${part(stack.region, "Region")}:${part(stack.account, "AccountId")}:${resource}`;
+}
+
+/** The ARNs of the overflow target, with the service that writes them. */
+function overflowArns(overflow: CloudjailOverflow): NonNullable<OperatorResources["overflow"]> {
+  if (overflow instanceof NetworkFirewallOverflow) {
+    return { kind: "network-firewall", arns: [overflow.ruleGroup.attrRuleGroupArn] };
+  }
+  return { kind: "waf", arns: [overflow.ipv4.attrArn, ...(overflow.ipv6 ? [overflow.ipv6.attrArn] : [])] };
 }
