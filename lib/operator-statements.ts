@@ -60,8 +60,8 @@ export interface OperatorResources {
   readonly notificationKeyArn?: string;
   /** Every log group the responder is subscribed to. */
   readonly logGroupArns: readonly string[];
-  /** Formats a NACL's ARN; `*` for any NACL of the account and region. */
-  readonly naclArn: (naclId: string) => string;
+  /** Formats an EC2 ARN of the account and region (`*` for any id). */
+  readonly ec2Arn: (resource: "network-acl" | "vpc", id: string) => string;
   readonly nacl: Pick<NaclSettings, "vpcIds" | "naclIds">;
   /** The overflow target's ARNs and its service, when the stack has one. */
   readonly overflow?: { readonly kind: "waf" | "network-firewall"; readonly arns: readonly string[] };
@@ -105,7 +105,7 @@ export function operatorStatements(resources: OperatorResources, right: Operator
   return [
     ...read,
     allow("WriteBans", actions("dynamodb", "operate"), [resources.tableArn]),
-    ...naclWriteStatements(resources.naclArn, resources.nacl),
+    ...naclWriteStatements(resources.ec2Arn, resources.nacl),
     allow("NotifyBans", ["sns:Publish"], [resources.notificationTopicArn]),
     ...(resources.notificationKeyArn
       ? [

@@ -16,6 +16,8 @@ export interface BanNotice {
   readonly reason?: string;
   readonly banNumber?: number;
   readonly instanceId?: string;
+  /** ISO 8601 start of the ban (of the ban lifted, for an unban): what ties an unban to its ban (issue 16). */
+  readonly bannedAt?: string;
 }
 
 /** Tells people about bans and unbans. */

@@ -19,6 +19,7 @@ import {
   parseMultipliers,
   parsePorts,
   parsePositiveDuration,
+  parseShare,
   splitList,
 } from "./jail-options";
 import { type JailSettings, mergeSettings, resolveJail, stockJailSettings } from "./jail-settings";
@@ -129,6 +130,7 @@ function readJail(input: JailInput, where: string): JailSettings {
     bantime: optional(input.bantime, `${where}.bantime`, parseBantime),
     ignoreip,
     port: optional(input.port, `${where}.port`, parsePorts),
+    share: optional(input.share, `${where}.share`, parseShare),
     increment: {
       enabled: input.increment?.enabled,
       factor: input.increment?.factor,
@@ -185,7 +187,13 @@ function describeIssues(error: z.ZodError, source: string): string {
     const path = issue.path.map(String).join(".") || "(top level)";
     if (issue.code === "unrecognized_keys") {
       const valid = validKeysAt(issue.path);
-      const suggestions = issue.keys.map((key) => didYouMean(key, valid)).filter(Boolean);
+      const suggestions = issue.keys
+        .map((key) =>
+          key === "scope" && valid === VALID_KEYS.jail
+            ? '; did you mean "share"? (scope = vpc|subnet belongs in nacl)'
+            : didYouMean(key, valid),
+        )
+        .filter(Boolean);
       return `${source}: ${path}: unknown key(s) ${issue.keys.join(", ")}; valid keys: ${valid.join(", ")}${suggestions.join("")}`;
     }
     return `${source}: ${path}: ${issue.message}`;

@@ -51,6 +51,8 @@ const jailFields = {
     })
     .optional(),
   increment: increment.optional(),
+  /** `local` (the default) or `organization` (issue 16): parsed by parseShare for its did-you-mean. */
+  share: z.string({ error: 'expected "local" or "organization"' }).optional(),
 };
 
 /** The options of one jail (or of `defaults`), every one optional. */

@@ -15,6 +15,7 @@ import {
   parseMultipliers,
   parsePorts,
   parsePositiveDuration,
+  parseShare,
   splitList,
   splitPatterns,
 } from "./jail-options";
@@ -82,6 +83,7 @@ const JAIL_OPTIONS = new Set([
   "bantime.maxtime",
   "bantime.rndtime",
   "bantime.overalljails",
+  "share",
 ]);
 
 /** Every option name fail2ban and cloudjail know: what a misspelled name is compared with. */
@@ -202,7 +204,11 @@ function checkOptionNames(
       warnings.add(`${where}: "${entry.key}" is ignored in the cloud: ${reason}`, entry.key);
       continue;
     }
-    const suggestion = didYouMean(entry.key, KNOWN_OPTIONS);
+    // `scope` names the NACLs ([cloudjail]); who a jail's bans protect is `share` (issue 16).
+    const suggestion =
+      entry.key === "scope"
+        ? '; did you mean "share"? (scope = vpc|subnet belongs in [cloudjail])'
+        : didYouMean(entry.key, KNOWN_OPTIONS);
     if (suggestion !== "" && !referenced.has(entry.key)) {
       throw new ConfigError(
         `${where} [${section.name}]: unknown option "${entry.key}"${suggestion} (fail2ban would skip it silently)`,
@@ -283,6 +289,7 @@ function readJailSettings(document: IniDocument, section: IniSection, warnings: 
     bantime: value("bantime", parseBantime),
     ignoreip: ignoreip?.addresses,
     port: value("port", parsePorts),
+    share: value("share", parseShare),
     increment: {
       enabled: value("bantime.increment", parseBoolean),
       factor: value("bantime.factor", (text) => (text.trim() === "" ? undefined : parseFactor(text))),

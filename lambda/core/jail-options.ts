@@ -1,6 +1,7 @@
+import { didYouMean } from "./config-suggestion";
 import { parseDuration } from "./duration";
 import { canonicalIp, parseCidr } from "./ip";
-import { type PortRange, SSHD_MODES, type SshdMode } from "./types";
+import { JAIL_SHARES, type JailShare, type PortRange, SSHD_MODES, type SshdMode } from "./types";
 
 /**
  * Parsers for the values of fail2ban's jail options, shared by the jail.local reader and the JSON schema.
@@ -221,6 +222,17 @@ export function parseMode(text: string): SshdMode {
   const value = text.trim().toLowerCase();
   if ((SSHD_MODES as readonly string[]).includes(value)) return value as SshdMode;
   throw new Error(`"${text}" is not an sshd mode: use ${SSHD_MODES.join(", ")}`);
+}
+
+/** `share = local | organization`; a near miss (`organisation`, `org`) gets a did-you-mean. */
+export function parseShare(text: string): JailShare {
+  const value = text.trim().toLowerCase();
+  if ((JAIL_SHARES as readonly string[]).includes(value)) return value as JailShare;
+  const suggestion =
+    value === "org" || value === "orga" ? '; did you mean "organization"?' : didYouMean(value, JAIL_SHARES);
+  throw new Error(
+    `"${text}" is not a share: use local (this account only) or organization (every member account)${suggestion}`,
+  );
 }
 
 /** Splits a multi-line `failregex`/`ignoreregex` value into its patterns (one per line). */

@@ -1,6 +1,6 @@
 import { ConfigError } from "./config-error";
 import type { FilterReference } from "./jail-options";
-import type { BanIncrement, JailConfig, PortRange, SshdMode } from "./types";
+import type { BanIncrement, JailConfig, JailShare, PortRange, SshdMode } from "./types";
 
 /**
  * One layer of a jail's settings, already parsed (from a jail.local section or a JSON object). Layers stack as
@@ -19,6 +19,7 @@ export interface JailSettings {
   readonly ignoreip?: readonly string[];
   readonly port?: readonly PortRange[];
   readonly increment?: Partial<BanIncrement>;
+  readonly share?: JailShare;
 }
 
 /** fail2ban's built-in defaults (jail.conf `[DEFAULT]`): disabled, 5 failures in 10 minutes, 10-minute bans. */
@@ -130,6 +131,8 @@ export function resolveJail(name: string, settings: JailSettings, locate: Locate
       ...(increment.maxtime !== undefined ? { maxtime: increment.maxtime } : {}),
       ...(increment.rndtime !== undefined ? { rndtime: increment.rndtime } : {}),
     },
+    // Absent means local: configurations written before issue 16 resolve exactly as they did.
+    ...(merged.share === "organization" ? { share: "organization" as const } : {}),
   };
   return { jail };
 }

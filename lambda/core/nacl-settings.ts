@@ -29,8 +29,10 @@ export const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 export function parseScope(text: string): NaclSettings["scope"] {
   const value = text.trim().toLowerCase();
   if (value === "vpc" || value === "subnet") return value;
+  const share =
+    value === "organization" || value === "local" ? `; to share bans, set share = ${value} in the jail` : "";
   throw new Error(
-    `"${text}" is not a scope: use vpc (every NACL of the VPCs) or subnet (the attacked subnet's NACL)`,
+    `"${text}" is not a scope: use vpc (every NACL of the VPCs) or subnet (the attacked subnet's NACL)${share}`,
   );
 }
 

@@ -71,7 +71,17 @@ export interface JailConfig {
   /** Ports the jail protects; undefined means all traffic. */
   readonly port?: readonly PortRange[];
   readonly increment: BanIncrement;
+  /**
+   * Who a ban of this jail protects (issue 16): absent or `local`, this account's NACLs only; `organization`, the
+   * ban is also published to the organization's bus and every member account and region applies it.
+   */
+  readonly share?: JailShare;
 }
+
+/** `share = local | organization` (not `scope`, which says vpc or subnet). */
+export type JailShare = "local" | "organization";
+
+export const JAIL_SHARES: readonly JailShare[] = ["local", "organization"];
 
 /** The whole resolved configuration the runtime reads from `CLOUDJAIL_CONFIG`. */
 export interface CloudjailConfig {

@@ -44,6 +44,7 @@ export async function unban(runtime: Runtime, now: number): Promise<UnbannerSumm
       until: lifted.ban.endsAtIso,
       nacls: lifted.removed,
       banNumber: lifted.ban.banNumber,
+      bannedAt: lifted.ban.bannedAtIso,
     });
   }
 

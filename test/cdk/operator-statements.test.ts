@@ -50,7 +50,7 @@ const DOC_RESOURCES: OperatorResources = {
   notificationTopicArn: arn("sns", "TOPIC"),
   notificationKeyArn: arn("kms", "key/KEY_ID"),
   logGroupArns: [arn("logs", "log-group:AUTH_LOG_GROUP:*")],
-  naclArn: (id) => arn("ec2", `network-acl/${id}`),
+  ec2Arn: (resource, id) => arn("ec2", `${resource}/${id}`),
   nacl: { vpcIds: ["vpc-0123456789abcdef0"], naclIds: [] },
 };
 
@@ -81,7 +81,7 @@ function resourceOf(action: string): { resource: string; context?: Record<string
   if (action.startsWith("ec2:") && action.includes("NetworkAclEntry")) {
     return {
       resource: arn("ec2", "network-acl/acl-0a1b2c3d4e5f60718"),
-      context: { "aws:ResourceTag/cloudjail:managed": "true" },
+      context: { "ec2:Vpc": arn("ec2", "vpc/vpc-0123456789abcdef0") },
     };
   }
   return { resource: byService[service] ?? "*" };
