@@ -4,8 +4,11 @@
  * name starting with `AmazonCloudWatch-`, the prefix the agent's `CloudWatchAgentServerPolicy` is allowed to read.
  */
 
-/** The default parameter name: `amazon-cloudwatch-agent-ctl -a append-config -c ssm:AmazonCloudWatch-cloudjail`. */
-export const AGENT_PARAMETER_NAME = "AmazonCloudWatch-cloudjail";
+/**
+ * The prefix every agent parameter name keeps: `CloudWatchAgentServerPolicy` lets the agent read only parameters
+ * named `AmazonCloudWatch-*`. The stack's default is the prefix + the stack's name (`AmazonCloudWatch-Cloudjail`).
+ */
+export const AGENT_PARAMETER_PREFIX = "AmazonCloudWatch-";
 
 /** Where rsyslog writes sshd's lines: RHEL family and Amazon Linux 2 (`secure`), Debian/Ubuntu (`auth.log`). */
 export const AUTH_LOG_FILES = ["/var/log/secure", "/var/log/auth.log"] as const;

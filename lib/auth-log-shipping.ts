@@ -1,9 +1,9 @@
-import { ArnFormat, type CfnResource, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import { ArnFormat, Aws, type CfnResource, Fn, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
-import { AGENT_PARAMETER_NAME, agentConfig } from "./agent-config";
+import { AGENT_PARAMETER_PREFIX, agentConfig } from "./agent-config";
 
 export interface AuthLogShippingProps {
   /** How long auth log lines are kept. */
@@ -11,7 +11,7 @@ export interface AuthLogShippingProps {
   /**
    * Name of the SSM parameter holding the CloudWatch agent configuration; must start with `AmazonCloudWatch-`
    * for the agent's managed policy to read it.
-   * @default "AmazonCloudWatch-cloudjail"
+   * @default `AmazonCloudWatch-<stack name>`
    */
   readonly parameterName?: string;
 }
@@ -34,15 +34,18 @@ export class AuthLogShipping extends Construct {
   constructor(scope: Construct, id: string, props: AuthLogShippingProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    // A readable fixed name: it is what operators type into the agent config and the console.
+    // Readable (operators find it in the console by the stack's name) and unique to this deployment of the stack:
+    // the group is retained on delete, so a fixed name would make the next deploy fail with "already exists".
+    // The suffix is the stack id's UUID, new on every create; the agent reads the name from the parameter below.
+    const deploymentId = Fn.select(2, Fn.split("/", Aws.STACK_ID));
     this.logGroup = new logs.LogGroup(this, "AuthLogs", {
-      logGroupName: `/cloudjail/${stack.stackName}/auth`,
+      logGroupName: `/cloudjail/${stack.stackName}/auth-${deploymentId}`,
       retention: props.retention,
       // Auth logs are evidence of attacks: keep them when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.agentParameter = new ssm.StringParameter(this, "AgentConfig", {
-      parameterName: props.parameterName ?? AGENT_PARAMETER_NAME,
+      parameterName: props.parameterName ?? `${AGENT_PARAMETER_PREFIX}${stack.stackName}`,
       description: "CloudWatch agent configuration shipping sshd auth logs to cloudjail",
       stringValue: stack.toJsonString(agentConfig(this.logGroup.logGroupName)),
     });

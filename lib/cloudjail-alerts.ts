@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Aws, Duration, Stack } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -43,6 +43,20 @@ export class CloudjailAlerts extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy, and a topic policy replaces SNS's default one, which let CloudWatch
+    // alarms publish: without this statement no alarm would ever notify. Only alarms of this account and stack.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AllowThisStacksAlarmsToPublish",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: { "aws:SourceArn": stackAlarmArns(this) },
+        },
+      }),
+    );
     if (props.email !== undefined) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     }
@@ -54,4 +68,13 @@ export class CloudjailAlerts extends Construct {
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
   }
+}
+
+/**
+ * The ARNs of the stack's alarms: CloudFormation names an alarm that has no name `<stack name>-<logical id>-<suffix>`,
+ * so `alarm:<stack name>-*` in the stack's account and region covers them and no other stack's.
+ */
+export function stackAlarmArns(scope: Construct): string {
+  const stack = Stack.of(scope);
+  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${stack.stackName}-*`;
 }

@@ -2,7 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { CloudjailConfig } from "../lambda/core/types";
-import { AGENT_PARAMETER_NAME } from "./agent-config";
+import { AGENT_PARAMETER_PREFIX } from "./agent-config";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { type OnboardingTargets, PROTECT_TAG_KEY } from "./fleet-onboarding";
 import { validateCloudjailConfig } from "./validate-config";
@@ -31,7 +31,7 @@ export interface CloudjailProps {
   readonly existingLogGroups?: readonly logs.ILogGroup[];
   /**
    * Name of the SSM parameter holding the agent configuration; must start with `AmazonCloudWatch-`.
-   * @default "AmazonCloudWatch-cloudjail"
+   * @default `AmazonCloudWatch-<stack name>`, so that two stacks in one account and region never share it
    */
   readonly agentParameterName?: string;
   /**
@@ -82,9 +82,10 @@ export interface CloudjailProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Reserve (and cap) concurrency: 5 for the responder, 1 for the unbanner. Turn off in accounts whose
-   * concurrency quota is still the new-account 10, where any reservation fails to deploy.
-   * @default true
+   * Reserve (and cap) concurrency: 5 for the responder, 1 for the unbanner. Lambda keeps 100 executions of the
+   * account unreserved, so this deploys only where the account's concurrency quota is at least
+   * {@link RESERVED_CONCURRENCY_QUOTA} (new accounts have 10); the synth output says so when it is on.
+   * @default false
    */
   readonly reserveConcurrency?: boolean;
   /**
@@ -120,16 +121,30 @@ export interface ResolvedCloudjailProps {
 }
 
 /**
- * At most this many responders write NACL entries at once: EC2 throttles mutating calls per account
- * (token bucket), and cloudjail's ban writes must not starve the account's other automation. Excess batches wait in
- * Lambda's async queue (up to the max event age) instead of failing.
+ * With `reserveConcurrency`, at most this many responders write NACL entries at once: EC2 throttles mutating calls
+ * per account (token bucket), and cloudjail's ban writes must not starve the account's other automation. Excess
+ * batches wait in Lambda's async queue (up to the max event age) instead of failing.
  */
-const RESPONDER_CONCURRENCY = 5;
-/** One unbanner at a time: two reconciling the same NACLs would race each other. */
-const UNBANNER_CONCURRENCY = 1;
+export const RESPONDER_CONCURRENCY = 5;
+/** With `reserveConcurrency`, one unbanner at a time. */
+export const UNBANNER_CONCURRENCY = 1;
+/** Executions Lambda never lets an account reserve: `UnreservedConcurrentExecutions` stays at 100 or more. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+/** The smallest account concurrency quota (service quota L-B99A9384) under which `reserveConcurrency` deploys. */
+export const RESERVED_CONCURRENCY_QUOTA =
+  LAMBDA_UNRESERVED_MINIMUM + RESPONDER_CONCURRENCY + UNBANNER_CONCURRENCY;
+
+/** What `cdk synth` prints when concurrency is reserved: the quota the deploy then needs. */
+export function reservedConcurrencyNotice(): string {
+  return (
+    `reserveConcurrency reserves ${RESPONDER_CONCURRENCY} executions for the responder and ${UNBANNER_CONCURRENCY} ` +
+    `for the unbanner: the deploy fails unless the account's Lambda concurrent executions quota (L-B99A9384) is at ` +
+    `least ${RESERVED_CONCURRENCY_QUOTA}, because Lambda keeps 100 unreserved (new accounts have 10)`
+  );
+}
 
 /** Applies defaults and rejects invalid combinations: the one place {@link CloudjailProps} are resolved. */
-export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailProps {
+export function resolveCloudjailProps(props: CloudjailProps, stackName: string): ResolvedCloudjailProps {
   const userRuleNumbers = props.userRuleNumbers ?? [];
   const warnings = validateCloudjailConfig(props.config, userRuleNumbers);
   const shipAgentLogs = props.shipAgentLogs ?? true;
@@ -140,10 +155,10 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
         '(cdk.json context "cloudjail:logGroupNames")',
     );
   }
-  const agentParameterName = props.agentParameterName ?? AGENT_PARAMETER_NAME;
-  if (!agentParameterName.startsWith("AmazonCloudWatch-")) {
+  const agentParameterName = props.agentParameterName ?? `${AGENT_PARAMETER_PREFIX}${stackName}`;
+  if (!agentParameterName.startsWith(AGENT_PARAMETER_PREFIX)) {
     throw new CloudjailSettingsError(
-      `agent parameter name "${agentParameterName}" must start with "AmazonCloudWatch-": the agent's ` +
+      `agent parameter name "${agentParameterName}" must start with "${AGENT_PARAMETER_PREFIX}": the agent's ` +
         "CloudWatchAgentServerPolicy can only read parameters with that prefix",
     );
   }
@@ -168,7 +183,7 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
       `NACL slots alarm threshold ${naclSlotsLowThreshold} must be a whole number >= 0`,
     );
   }
-  const reserve = props.reserveConcurrency ?? true;
+  const reserve = props.reserveConcurrency ?? false;
   return {
     config: props.config,
     userRuleNumbers,

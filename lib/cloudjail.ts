@@ -2,7 +2,7 @@ import { Annotations, CfnResource, Duration, Stack, Token, Validations } from "a
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import type * as iam from "aws-cdk-lib/aws-iam";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -20,13 +20,15 @@ import { CloudjailFunction } from "./cloudjail-function";
 import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
 import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
-import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { type CloudjailProps, reservedConcurrencyNotice, resolveCloudjailProps } from "./cloudjail-props";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
 import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
-import { naclWriteStatements, networkReadStatement } from "./nacl-write-statements";
+import { naclWritePolicyStatements, networkReadStatement } from "./nacl-write-statements";
+import { NetworkFirewallOverflow } from "./network-firewall-overflow";
+import { type OperatorResources, type OperatorRight, operatorStatements } from "./operator-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -60,11 +62,18 @@ export class Cloudjail extends Construct {
   /** Counts the protected instances whose auth log has gone silent, with its alarm (lib/fleet-watch.ts). */
   public readonly fleetWatch: FleetWatch;
 
+  private readonly nacl: NaclSettings;
+  private readonly logGroups: readonly logs.ILogGroup[];
+  private readonly alertKeyArn: string | undefined;
+
   constructor(scope: Construct, id: string, props: CloudjailProps) {
     super(scope, id);
-    const settings = resolveCloudjailProps(props);
+    const settings = resolveCloudjailProps(props, Stack.of(this).stackName);
     for (const warning of settings.warnings) {
       Annotations.of(this).addWarningV2("cloudjail:rule-order", warning);
+    }
+    if (settings.responderConcurrency !== undefined) {
+      Annotations.of(this).addWarningV2("cloudjail:concurrency-quota", reservedConcurrencyNotice());
     }
 
     this.table = settings.table ?? new CloudjailTable(this, "State").table;
@@ -160,6 +169,9 @@ export class Cloudjail extends Construct {
         : undefined;
     this.filterPattern = subscriptionFilterPattern(settings.config);
     const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
+    this.logGroups = logGroups;
+    this.nacl = settings.config.nacl;
+    this.alertKeyArn = this.notificationTopic === alerts.topic ? alerts.key.keyArn : undefined;
     this.subscriptions = logGroups.map(
       (logGroup, index) =>
         new logs.SubscriptionFilter(
@@ -169,7 +181,8 @@ export class Cloudjail extends Construct {
             logGroup,
             destination: new logsDestinations.LambdaDestination(this.responder),
             filterPattern: logs.FilterPattern.literal(this.filterPattern),
-            filterName: "cloudjail",
+            // Unique per log group: two stacks may subscribe the same existing group.
+            filterName: `${Stack.of(this).stackName}-cloudjail`,
           },
         ),
     );
@@ -197,6 +210,56 @@ export class Cloudjail extends Construct {
       logRetention: settings.logRetention,
       dashboard: this.monitoring.dashboard,
     });
+  }
+
+  /**
+   * The rights of a `cloudjail` CLI user who looks: `status`, `banned`, `get`, `fleet`, `doctor`, `ping` (the stack,
+   * the table, the network and fleet reads, the Lambdas' and queue's health). docs/cli.md prints the same statements.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOperator(grantee, "read");
+  }
+
+  /** {@link grantRead} plus what `ban`, `unban` and `set` write: ban records, the managed NACLs, notifications. */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOperator(grantee, "operate");
+  }
+
+  private grantOperator(grantee: iam.IGrantable, right: OperatorRight): iam.Grant {
+    const stack = Stack.of(this);
+    const resources: OperatorResources = {
+      stackArn: stack.formatArn({
+        service: "cloudformation",
+        resource: "stack",
+        resourceName: `${stack.stackName}/*`,
+      }),
+      tableArn: this.table.tableArn,
+      functionArns: [
+        this.responder.functionArn,
+        this.unbanner.functionArn,
+        this.fleetWatch.function.functionArn,
+      ],
+      failedBatchesQueueArn: this.failedBatches.queueArn,
+      alertTopicArn: this.alertTopic.topicArn,
+      notificationTopicArn: this.notificationTopic.topicArn,
+      ...(this.alertKeyArn === undefined ? {} : { notificationKeyArn: this.alertKeyArn }),
+      logGroupArns: this.logGroups.map((group) => group.logGroupArn),
+      ec2Arn: (resource, id) => stack.formatArn({ service: "ec2", resource, resourceName: id }),
+      nacl: this.nacl,
+      ...(this.overflow === undefined ? {} : { overflow: overflowArns(this.overflow) }),
+    };
+    const statements = operatorStatements(resources, right);
+    let grant: iam.Grant | undefined;
+    for (const statement of statements) {
+      const next = iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...statement.Action],
+        resourceArns: [...statement.Resource],
+        ...(statement.Condition ? { conditions: statement.Condition } : {}),
+      });
+      grant = grant === undefined ? next : grant.combine(next);
+    }
+    return grant as iam.Grant;
   }
 
   /**
@@ -229,7 +292,7 @@ export class Cloudjail extends Construct {
         "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
         "makes), on the topic's own key only.",
     });
-    for (const statement of naclWriteStatements(this, nacl)) role.addToPrincipalPolicy(statement);
+    for (const statement of naclWritePolicyStatements(this, nacl)) role.addToPrincipalPolicy(statement);
     if (nacl.vpcIds.length > 0) {
       nag.acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
@@ -255,4 +318,12 @@ export class Cloudjail extends Construct {
 function nagArn(stack: Stack, resource: string): string {
   const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
   return `arn:${part(stack.partition, "Partition")}:ec2:${part(stack.region, "Region")}:${part(stack.account, "AccountId")}:${resource}`;
+}
+
+/** The ARNs of the overflow target, with the service that writes them. */
+function overflowArns(overflow: CloudjailOverflow): NonNullable<OperatorResources["overflow"]> {
+  if (overflow instanceof NetworkFirewallOverflow) {
+    return { kind: "network-firewall", arns: [overflow.ruleGroup.attrRuleGroupArn] };
+  }
+  return { kind: "waf", arns: [overflow.ipv4.attrArn, ...(overflow.ipv6 ? [overflow.ipv6.attrArn] : [])] };
 }

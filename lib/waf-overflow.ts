@@ -1,9 +1,10 @@
-import { Annotations, Stack, Token } from "aws-cdk-lib";
+import { Aws, CfnRule, Fn, Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import type { OverflowRef } from "../lambda/aws/overflow-ref";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
+import { physicalName } from "./physical-name";
 
 /** AWS: IP sets for CloudFront (scope CLOUDFRONT) exist only in us-east-1. */
 const CLOUDFRONT_REGION = "us-east-1";
@@ -22,7 +23,7 @@ export interface WafOverflowProps {
  * Optional overflow target (issue 7): WAFv2 IP sets (10,000 addresses each, one per address family) that cloudjail
  * writes when NACLs are not enough, for services behind ALB, API Gateway or CloudFront. The writers may read and
  * update these IP sets and nothing else in WAF. Reference them from your web ACL with {@link blockRule}.
- * The sets have fixed names (`cloudjail-<hash of the construct path>-ipv4`/`-ipv6`): GetIPSet and UpdateIPSet
+ * The sets have fixed names (`<stack>-cloudjail-<hash of the construct path>-ipv4`/`-ipv6`, lib/physical-name.ts): GetIPSet and UpdateIPSet
  * need the name as well as the id. A `CLOUDFRONT` set can only be created in us-east-1.
  */
 export class WafOverflow extends Construct {
@@ -35,8 +36,7 @@ export class WafOverflow extends Construct {
     super(scope, id);
     const wafScope = props.scope ?? "REGIONAL";
     if (wafScope === "CLOUDFRONT") checkCloudFrontRegion(this);
-    const nameOf = (version: "IPV4" | "IPV6") =>
-      `cloudjail-${this.node.addr.slice(0, 12)}-${version.toLowerCase()}`;
+    const nameOf = (version: "IPV4" | "IPV6") => physicalName(this, version.toLowerCase());
     const ipSet = (id: string, version: "IPV4" | "IPV6") =>
       new wafv2.CfnIPSet(this, id, {
         name: nameOf(version),
@@ -86,14 +86,27 @@ export class WafOverflow extends Construct {
   }
 }
 
-/** Fails synth when the stack's region is known and is not us-east-1; warns when it is not known. */
+/** What CloudFormation says when it refuses a `CLOUDFRONT` overflow outside us-east-1 (the `Rules` assertion). */
+export const CLOUDFRONT_REGION_MESSAGE =
+  `overflow waf-cloudfront: WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}; deploy this ` +
+  `stack in ${CLOUDFRONT_REGION} (or use overflow = waf for ALB and API Gateway in this region)`;
+
+/**
+ * Fails synth when the stack's region is known and is not us-east-1. When it is not known (an environment-agnostic
+ * stack), a CloudFormation `Rules` assertion makes the deploy stop before it creates anything, with
+ * {@link CLOUDFRONT_REGION_MESSAGE}, in any region other than us-east-1.
+ */
 function checkCloudFrontRegion(scope: Construct): void {
   const { region } = Stack.of(scope);
   if (Token.isUnresolved(region)) {
-    Annotations.of(scope).addWarningV2(
-      "cloudjail:cloudfront-region",
-      `WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}: deploy this stack there`,
-    );
+    new CfnRule(scope, "CloudFrontRegion", {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, CLOUDFRONT_REGION),
+          assertDescription: CLOUDFRONT_REGION_MESSAGE,
+        },
+      ],
+    });
   } else if (region !== CLOUDFRONT_REGION) {
     throw new CloudjailSettingsError(
       `overflow waf-cloudfront: WAF IP sets for CloudFront can only be created in ${CLOUDFRONT_REGION}, and this ` +

@@ -66,7 +66,7 @@ describe("a stack whose configuration chooses overflow = waf", () => {
     expect(Object.keys(sets)).toHaveLength(2);
     for (const resource of Object.values(sets)) {
       expect(resource.Properties).toMatchObject({ Scope: "REGIONAL", Addresses: [] });
-      expect(resource.Properties.Name).toMatch(/^cloudjail-[0-9a-f]{12}-ipv[46]$/);
+      expect(resource.Properties.Name).toMatch(/^Cloudjail-cloudjail-[0-9a-f]{8}-ipv[46]$/);
     }
   });
 

@@ -1,10 +1,11 @@
-import { Match, type Template } from "aws-cdk-lib/assertions";
+import type { Stack } from "aws-cdk-lib";
+import { Annotations, Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TABLE_SCHEMA } from "../../lambda/aws/table-schema";
 import { FAILURES_LOG, METRIC, METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
 import { readRuntimeEnvironment } from "../../lambda/handlers/runtime";
-import { AGENT_PARAMETER_NAME, AUTH_LOG_FILES } from "../../lib/agent-config";
+import { AUTH_LOG_FILES } from "../../lib/agent-config";
 import { subscriptionFilterPattern } from "../../lib/filter-pattern";
 import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import {
@@ -19,6 +20,7 @@ const VPC = "vpc-0123456789abcdef0";
 const EMAIL = "ops@example.com";
 
 let template: Template;
+let stack: Stack;
 let config: CloudjailConfig;
 
 /** The one resource of a type whose logical id contains `name`. */
@@ -31,7 +33,7 @@ function resourceNamed(type: string, name: string): { id: string; resource: Reco
 }
 
 beforeAll(() => {
-  ({ template } = synthCloudjail({ "cloudjail:vpcIds": [VPC], "cloudjail:alertEmail": EMAIL }));
+  ({ template, stack } = synthCloudjail({ "cloudjail:vpcIds": [VPC], "cloudjail:alertEmail": EMAIL }));
   const responder = resourceNamed("AWS::Lambda::Function", "Responder").resource;
   const env = resolveIntrinsics(responder.Properties.Environment.Variables) as Record<string, string>;
   config = JSON.parse(env.CLOUDJAIL_CONFIG);
@@ -153,11 +155,13 @@ describe("the cloudjail stack", () => {
       },
     );
 
-    it("caps the responder at 5 concurrent runs and the unbanner at 1", () => {
-      const concurrency = (name: string) =>
-        resourceNamed("AWS::Lambda::Function", name).resource.Properties.ReservedConcurrentExecutions;
-      expect(concurrency("Responder")).toBe(5);
-      expect(concurrency("Unbanner")).toBe(1);
+    it("reserves no concurrency by default, so an account with the new-account quota of 10 can deploy it", () => {
+      for (const fn of Object.values(template.findResources("AWS::Lambda::Function"))) {
+        expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+      expect(
+        Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("reserveConcurrency")),
+      ).toEqual([]);
     });
 
     it("retries a failed batch twice, then keeps it in an encrypted queue", () => {
@@ -189,7 +193,7 @@ describe("the cloudjail stack", () => {
   describe("log shipping", () => {
     it("stores a CloudWatch agent configuration, files and journal, that the agent finds by name", () => {
       const { Properties } = resourceNamed("AWS::SSM::Parameter", "AgentConfig").resource;
-      expect(Properties.Name).toBe(AGENT_PARAMETER_NAME);
+      expect(Properties.Name).toBe("AmazonCloudWatch-Cloudjail");
       const agent = JSON.parse(resolveIntrinsics(Properties.Value) as string);
       const logGroup = resourceNamed("AWS::Logs::LogGroup", "AuthLogs").id;
       expect(agent.logs.logs_collected.files.collect_list).toEqual(
@@ -349,12 +353,13 @@ describe("the cloudjail stack", () => {
 
 describe("a stack that subscribes existing log groups instead of shipping its own", () => {
   let existing: Template;
+  let existingStack: Stack;
   beforeAll(() => {
-    ({ template: existing } = synthCloudjail({
+    ({ template: existing, stack: existingStack } = synthCloudjail({
       "cloudjail:naclIds": "acl-0123456789abcdef0",
       "cloudjail:logGroupNames": "/var/log/secure,/fleet/auth",
       "cloudjail:shipAgentLogs": "false",
-      "cloudjail:reserveConcurrency": false,
+      "cloudjail:reserveConcurrency": true,
     }));
   }, SYNTH_TIMEOUT);
 
@@ -367,9 +372,20 @@ describe("a stack that subscribes existing log groups instead of shipping its ow
     existing.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
   });
 
-  it("reserves no concurrency when told the account cannot spare it", () => {
-    for (const fn of Object.values(existing.findResources("AWS::Lambda::Function"))) {
-      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
-    }
+  it("reserves 5 executions for the responder and 1 for the unbanner when asked to", () => {
+    const concurrency = (name: string) =>
+      Object.entries(existing.findResources("AWS::Lambda::Function")).find(([id]) => id.includes(name))?.[1]
+        .Properties.ReservedConcurrentExecutions;
+    expect(concurrency("Responder")).toBe(5);
+    expect(concurrency("Unbanner")).toBe(1);
+  });
+
+  it("says in the synth output that the reservation needs an account concurrency quota of 106", () => {
+    const warnings = Annotations.fromStack(existingStack).findWarning(
+      "*",
+      Match.stringLikeRegexp("reserveConcurrency"),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toContain("quota (L-B99A9384) is at least 106");
   });
 });

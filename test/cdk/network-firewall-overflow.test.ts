@@ -4,6 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { describe, expect, it } from "vitest";
 import { PLACEHOLDER } from "../../lambda/aws/network-firewall-ip-set";
 import { NetworkFirewallOverflow } from "../../lib/network-firewall-overflow";
+import { SYNTH_TIMEOUT } from "./support/synth-cloudjail";
 
 function synth() {
   const stack = new Stack(new App(), "Test", { env: { account: "123456789012", region: "eu-west-1" } });
@@ -15,16 +16,20 @@ function synth() {
 }
 
 describe("the Network Firewall overflow construct", () => {
-  it("creates a stateful rule group that drops traffic from its IP set variable", () => {
-    synth().hasResourceProperties("AWS::NetworkFirewall::RuleGroup", {
-      Type: "STATEFUL",
-      Capacity: 10_000,
-      RuleGroup: {
-        RuleVariables: { IPSets: { CLOUDJAIL_BANNED: { Definition: [PLACEHOLDER] } } },
-        RulesSource: { RulesString: Match.stringLikeRegexp("^drop ip \\$CLOUDJAIL_BANNED any -> any any") },
-      },
-    });
-  });
+  it(
+    "creates a stateful rule group that drops traffic from its IP set variable",
+    () => {
+      synth().hasResourceProperties("AWS::NetworkFirewall::RuleGroup", {
+        Type: "STATEFUL",
+        Capacity: 10_000,
+        RuleGroup: {
+          RuleVariables: { IPSets: { CLOUDJAIL_BANNED: { Definition: [PLACEHOLDER] } } },
+          RulesSource: { RulesString: Match.stringLikeRegexp("^drop ip \\$CLOUDJAIL_BANNED any -> any any") },
+        },
+      });
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it("lets the writers describe and update this rule group only", () => {
     const statements = Object.values(synth().findResources("AWS::IAM::Policy")).flatMap(

@@ -1,10 +1,16 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { App, Stack } from "aws-cdk-lib";
-import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { describe, expect, it } from "vitest";
 import { CloudjailSettingsError } from "../../lib/cloudjail-settings-error";
-import { WafOverflow } from "../../lib/waf-overflow";
+import { CLOUDFRONT_REGION_MESSAGE, WafOverflow } from "../../lib/waf-overflow";
+import { failingAssertions, type RulesJson } from "./support/cfn-rules";
+import { SYNTH_TIMEOUT } from "./support/synth-cloudjail";
 
 function synth(ipv6?: boolean) {
   const stack = new Stack(new App(), "Test", { env: { account: "123456789012", region: "eu-west-1" } });
@@ -25,15 +31,19 @@ function synth(ipv6?: boolean) {
 }
 
 describe("the WAFv2 overflow construct", () => {
-  it("creates a regional IPv4 and IPv6 IP set, empty", () => {
-    const template = synth();
-    template.resourceCountIs("AWS::WAFv2::IPSet", 2);
-    template.hasResourceProperties("AWS::WAFv2::IPSet", {
-      Scope: "REGIONAL",
-      IPAddressVersion: "IPV6",
-      Addresses: [],
-    });
-  });
+  it(
+    "creates a regional IPv4 and IPv6 IP set, empty",
+    () => {
+      const template = synth();
+      template.resourceCountIs("AWS::WAFv2::IPSet", 2);
+      template.hasResourceProperties("AWS::WAFv2::IPSet", {
+        Scope: "REGIONAL",
+        IPAddressVersion: "IPV6",
+        Addresses: [],
+      });
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it("lets the writers get and update exactly these IP sets, nothing else", () => {
     const template = synth();
@@ -85,8 +95,8 @@ describe("the WAFv2 overflow construct", () => {
     const sets = template.findResources("AWS::WAFv2::IPSet");
     const names = Object.values(sets).map((set) => set.Properties.Name);
     expect(names).toEqual([
-      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv4$/),
-      expect.stringMatching(/^cloudjail-[0-9a-f]{12}-ipv6$/),
+      expect.stringMatching(/^Test-cloudjail-[0-9a-f]{8}-ipv4$/),
+      expect.stringMatching(/^Test-cloudjail-[0-9a-f]{8}-ipv6$/),
     ]);
     expect(synth().findResources("AWS::WAFv2::IPSet")).toEqual(sets);
 
@@ -122,8 +132,40 @@ describe("a WAFv2 overflow for CloudFront", () => {
     );
   });
 
-  it("warns when the stack's region is not known at synth", () => {
-    const warnings = Annotations.fromStack(inRegion()).findWarning("*", Match.stringLikeRegexp("us-east-1"));
-    expect(warnings).toHaveLength(1);
+  describe("when the stack's region is not known at synth", () => {
+    const rules = () => Template.fromStack(inRegion()).toJSON().Rules as RulesJson;
+    const deployIn = (region: string) =>
+      failingAssertions(rules(), {
+        "AWS::Region": region,
+        BootstrapVersion: "/cdk-bootstrap/hnb659fds/version",
+      });
+
+    it("stops the deploy outside us-east-1 before anything is created, saying to deploy in us-east-1", () => {
+      expect(deployIn("eu-west-1")).toEqual([CLOUDFRONT_REGION_MESSAGE]);
+      expect(CLOUDFRONT_REGION_MESSAGE).toMatch(/deploy this stack in us-east-1/);
+    });
+
+    it("lets the deploy go on in us-east-1", () => {
+      expect(deployIn("us-east-1")).toEqual([]);
+    });
+
+    it.skipIf(!hasCfnLint())(
+      "passes cfn-lint (the Rules section is valid CloudFormation)",
+      () => {
+        const file = path.join(mkdtempSync(path.join(tmpdir(), "cloudjail-rules-")), "template.json");
+        writeFileSync(file, JSON.stringify(Template.fromStack(inRegion()).toJSON()));
+        expect(() => execFileSync("cfn-lint", [file], { encoding: "utf8" })).not.toThrow();
+      },
+      SYNTH_TIMEOUT,
+    );
   });
 });
+
+function hasCfnLint(): boolean {
+  try {
+    execFileSync("cfn-lint", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -36,7 +36,10 @@ function conditionsHold(
   context: Record<string, string>,
 ): boolean {
   return Object.entries(conditions).every(([operator, keys]) => {
-    if (operator !== "StringEquals") throw new Error(`condition operator ${operator} is not modelled`);
+    // ArnEquals compares whole ARNs as StringEquals does when the policy's ARNs hold no wildcard (cloudjail's never do).
+    if (operator !== "StringEquals" && operator !== "ArnEquals") {
+      throw new Error(`condition operator ${operator} is not modelled`);
+    }
     return Object.entries(keys).every(([key, values]) => {
       const actual = context[key];
       return actual !== undefined && list(values).includes(actual);

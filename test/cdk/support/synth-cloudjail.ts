@@ -46,7 +46,10 @@ export function stableTemplate(template: Template): unknown {
   return JSON.parse(JSON.stringify(json).replace(/[0-9a-f]{64}(\.zip|\.json)?/g, "[asset]$1"));
 }
 
-/** Resolves the intrinsics these templates use in strings: Fn::Join, pseudo parameters; other Refs as `<Ref:id>`. */
+/**
+ * Resolves the intrinsics these templates use in strings: Fn::Join, Fn::Select, Fn::Split, pseudo parameters;
+ * other Refs as `<Ref:id>`, attributes as `<id.attribute>`.
+ */
 export function resolveIntrinsics(value: unknown, pseudo: Record<string, string> = PSEUDO): unknown {
   if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, pseudo));
   if (value === null || typeof value !== "object") return value;
@@ -54,6 +57,14 @@ export function resolveIntrinsics(value: unknown, pseudo: Record<string, string>
   if ("Fn::Join" in object) {
     const [separator, parts] = object["Fn::Join"] as [string, unknown[]];
     return parts.map((part) => String(resolveIntrinsics(part, pseudo))).join(separator);
+  }
+  if ("Fn::Split" in object) {
+    const [separator, text] = object["Fn::Split"] as [string, unknown];
+    return String(resolveIntrinsics(text, pseudo)).split(separator);
+  }
+  if ("Fn::Select" in object) {
+    const [index, list] = object["Fn::Select"] as [number | string, unknown];
+    return (resolveIntrinsics(list, pseudo) as unknown[])[Number(index)];
   }
   if ("Ref" in object) {
     const ref = object.Ref as string;
