@@ -15,6 +15,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { startEc2Endpoint } from "../bin/local/ec2-endpoint";
 import { NaclModel } from "../bin/local/nacl-model";
 import { SILENT_NOTIFIER } from "../lambda/aws/notifier";
+import { SDK_RETRY } from "../lambda/aws/sdk-retry";
 import { DEFAULT_NACL_SETTINGS } from "../lambda/core/config";
 import type { CloudjailConfig } from "../lambda/core/types";
 import { encodeLogsEvent } from "../lambda/handlers/decode";
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     endpoint: endpoint.url,
     region: "us-east-1",
     credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
+    ...SDK_RETRY,
   });
   const config: CloudjailConfig = {
     // The seed article's jail; the simulated attackers never come from loopback.

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Register> = {
   banned: () => (require("./cli/banned") as typeof import("./cli/banned")).registerBanned,
   ban: () => (require("./cli/ban") as typeof import("./cli/ban")).registerBan,
   unban: () => (require("./cli/unban") as typeof import("./cli/unban")).registerUnban,
+  ignore: () => (require("./cli/ignore") as typeof import("./cli/ignore")).registerIgnore,
   demo: () => (require("./cli/demo") as typeof import("./cli/demo")).registerDemo,
   fleet: () => (require("./cli/fleet") as typeof import("./cli/fleet")).registerFleet,
   doctor: () => (require("./cli/doctor") as typeof import("./cli/doctor")).registerDoctor,

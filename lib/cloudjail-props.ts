@@ -4,6 +4,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { CloudjailConfig } from "../lambda/core/types";
 import { AGENT_PARAMETER_NAME } from "./agent-config";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
+import { type OnboardingTargets, PROTECT_TAG_KEY } from "./fleet-onboarding";
 import { validateCloudjailConfig } from "./validate-config";
 
 /** Properties of the {@link Cloudjail} construct. */
@@ -33,6 +34,33 @@ export interface CloudjailProps {
    * @default "AmazonCloudWatch-cloudjail"
    */
   readonly agentParameterName?: string;
+  /**
+   * Install the CloudWatch agent on the targeted instances and append cloudjail's configuration to it, by SSM State
+   * Manager associations (lib/fleet-onboarding.ts). Needs `shipAgentLogs`.
+   * @default true
+   */
+  readonly onboarding?: boolean;
+  /**
+   * The instances onboarding installs and configures the agent on.
+   * @default { tagKey: "cloudjail:protect" }
+   */
+  readonly onboardingTargets?: OnboardingTargets;
+  /**
+   * How often the onboarding associations are re-applied (30 minutes at the shortest).
+   * @default Duration.minutes(30)
+   */
+  readonly onboardingSchedule?: Duration;
+  /**
+   * The CloudWatch agent version onboarding installs: `latest`, or 1.300070.0 or later.
+   * @default "latest"
+   */
+  readonly agentVersion?: string;
+  /**
+   * Feed every log group of the account and region to the responder by an account-level subscription filter policy
+   * (lib/account-intake.ts), the stack's own groups excluded. An account holds one such policy per region.
+   * @default false
+   */
+  readonly accountWideIntake?: boolean;
   /**
    * An existing table with cloudjail's key design (`lambda/aws/table-schema.ts`).
    * @default a new on-demand table, retained on stack deletion
@@ -73,6 +101,11 @@ export interface ResolvedCloudjailProps {
   readonly shipAgentLogs: boolean;
   readonly existingLogGroups: readonly logs.ILogGroup[];
   readonly agentParameterName: string;
+  readonly onboarding: boolean;
+  readonly onboardingTargets: OnboardingTargets;
+  readonly onboardingSchedule: Duration;
+  readonly agentVersion: string;
+  readonly accountWideIntake: boolean;
   readonly table: dynamodb.ITable | undefined;
   readonly alertEmail: string | undefined;
   readonly unbanInterval: Duration;
@@ -114,6 +147,13 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
         "CloudWatchAgentServerPolicy can only read parameters with that prefix",
     );
   }
+  const onboarding = props.onboarding ?? shipAgentLogs;
+  if (onboarding && !shipAgentLogs) {
+    throw new CloudjailSettingsError(
+      "onboarding installs cloudjail's agent configuration, which shipAgentLogs = false does not create: " +
+        "turn one on or the other off",
+    );
+  }
   const unbanInterval = props.unbanInterval ?? Duration.minutes(1);
   if (unbanInterval.toSeconds() < 60) {
     throw new CloudjailSettingsError(
@@ -133,6 +173,11 @@ export function resolveCloudjailProps(props: CloudjailProps): ResolvedCloudjailP
     shipAgentLogs,
     existingLogGroups,
     agentParameterName,
+    onboarding,
+    onboardingTargets: props.onboardingTargets ?? { tagKey: PROTECT_TAG_KEY },
+    onboardingSchedule: props.onboardingSchedule ?? Duration.minutes(30),
+    agentVersion: props.agentVersion ?? "latest",
+    accountWideIntake: props.accountWideIntake ?? false,
     table: props.table,
     alertEmail: props.alertEmail,
     unbanInterval,

@@ -45,6 +45,7 @@ export class CloudjailStack extends Stack {
       [STACK_OUTPUTS.failedBatchesQueueUrl]: cloudjail.failedBatches.queueUrl,
       [STACK_OUTPUTS.authLogGroupName]: cloudjail.authLogs?.logGroup.logGroupName,
       [STACK_OUTPUTS.agentParameterName]: cloudjail.authLogs?.agentParameter.parameterName,
+      [STACK_OUTPUTS.instancePolicyArn]: cloudjail.authLogs?.instancePolicy.managedPolicyArn,
       [STACK_OUTPUTS.dashboardName]: cloudjail.monitoring.dashboard.dashboardName,
       ...overflowOutputs(cloudjail.overflow),
     };

@@ -13,6 +13,7 @@ import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../lambda/core/telemetry";
 import type { NaclSettings } from "../lambda/core/types";
 import { POWERTOOLS_ENVIRONMENT, RUNTIME_ENVIRONMENT } from "../lambda/handlers/environment";
+import { AccountIntake } from "./account-intake";
 import { AuthLogShipping } from "./auth-log-shipping";
 import { CloudjailAlerts } from "./cloudjail-alerts";
 import { CloudjailFunction } from "./cloudjail-function";
@@ -20,10 +21,12 @@ import { SERVICE_NAME } from "./cloudjail-metrics";
 import { CloudjailMonitoring } from "./cloudjail-monitoring";
 import { type CloudjailOverflow, createOverflow } from "./cloudjail-overflow";
 import { type CloudjailProps, resolveCloudjailProps } from "./cloudjail-props";
+import { CloudjailSettingsError } from "./cloudjail-settings-error";
 import { CloudjailTable } from "./cloudjail-table";
 import { subscriptionFilterPattern } from "./filter-pattern";
+import { FleetOnboarding } from "./fleet-onboarding";
 import { FleetWatch } from "./fleet-watch";
-import { naclWriteStatement, networkReadStatement } from "./nacl-write-statements";
+import { naclWriteStatements, networkReadStatement } from "./nacl-write-statements";
 
 /**
  * fail2ban for a fleet: auth log lines arrive in CloudWatch Logs, a subscription hands the ones a jail can match to
@@ -42,6 +45,10 @@ export class Cloudjail extends Construct {
   public readonly notificationTopic: sns.ITopic;
   /** The agent log group and its agent configuration, unless `shipAgentLogs` is false. */
   public readonly authLogs: AuthLogShipping | undefined;
+  /** The State Manager associations installing and configuring the agent, unless `onboarding` is false. */
+  public readonly onboarding: FleetOnboarding | undefined;
+  /** The account-level subscription filter policy, when `accountWideIntake` asks for it. */
+  public readonly accountIntake: AccountIntake | undefined;
   /** Every log group the responder is subscribed to. */
   public readonly subscriptions: readonly logs.SubscriptionFilter[];
   /** The CloudWatch Logs filter pattern of the subscriptions (`""` = every line). */
@@ -145,6 +152,15 @@ export class Cloudjail extends Construct {
           parameterName: settings.agentParameterName,
         })
       : undefined;
+    this.onboarding =
+      this.authLogs && settings.onboarding
+        ? new FleetOnboarding(this, "Onboarding", {
+            agentParameter: this.authLogs.agentParameter,
+            targets: settings.onboardingTargets,
+            schedule: settings.onboardingSchedule,
+            agentVersion: settings.agentVersion,
+          })
+        : undefined;
     this.filterPattern = subscriptionFilterPattern(settings.config);
     const logGroups = [...(this.authLogs ? [this.authLogs.logGroup] : []), ...settings.existingLogGroups];
     this.subscriptions = logGroups.map(
@@ -160,6 +176,13 @@ export class Cloudjail extends Construct {
           },
         ),
     );
+    this.accountIntake = settings.accountWideIntake
+      ? new AccountIntake(this, "AccountIntake", {
+          destination: this.responder,
+          filterPattern: this.filterPattern,
+          excludedLogGroups: settings.existingLogGroups,
+        })
+      : undefined;
 
     this.monitoring = new CloudjailMonitoring(this, "Monitoring", {
       responder: this.responder,
@@ -179,9 +202,19 @@ export class Cloudjail extends Construct {
     });
   }
 
+  /**
+   * Lets instances with this role ship their auth logs into the stack's log group with its agent configuration
+   * (the managed policy `authLogs.instancePolicy`). Throws when `shipAgentLogs` is false: there is nothing to ship to.
+   */
+  public grantLogShipping(role: iam.IRole): void {
+    if (!this.authLogs) {
+      throw new CloudjailSettingsError("grantLogShipping needs the stack's auth log group (shipAgentLogs)");
+    }
+    this.authLogs.grantLogShipping(role);
+  }
+
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
   public grantRuntime(role: iam.Role, nacl: NaclSettings): void {
-    const naclIds = nacl.naclIds ?? [];
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;
@@ -199,13 +232,13 @@ export class Cloudjail extends Construct {
         "Publishing to the encrypted alert topic needs kms:GenerateDataKey* (the grant CDK's topic.grantPublish " +
         "makes), on the topic's own key only.",
     });
-    role.addToPrincipalPolicy(naclWriteStatement(this, naclIds));
-    if (naclIds.length === 0) {
+    for (const statement of naclWriteStatements(this, nacl)) role.addToPrincipalPolicy(statement);
+    if (nacl.vpcIds.length > 0) {
       nag.acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), "network-acl/*")}]`,
         reason:
-          "Protected by VPC id only: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL " +
-          "only if it carries the tag cloudjail:managed=true (aws:ResourceTag condition on the same statement).",
+          "Protected by VPC id: the NACLs are unknown at synth (no lookups), so writes are allowed on a NACL only if " +
+          "it belongs to a protected VPC (ec2:Vpc condition on the same statement).",
       });
     }
     role.addToPrincipalPolicy(networkReadStatement(nacl));

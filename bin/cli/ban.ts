@@ -17,7 +17,8 @@ export class PendingBanError extends Error {
 
 /**
  * `cloudjail ban <jail> <ip>`: a manual ban through the runtime's ban path, with the jail's bantime (and
- * bantime.increment from the address's history). An address in the jail's ignoreip is refused unless `--force`.
+ * bantime.increment from the address's history). An address in the jail's ignoreip or on the runtime allowlist is
+ * refused unless `--force`.
  */
 export function registerBan(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
@@ -47,6 +48,11 @@ export function registerBan(program: Command, deps?: OperatorDeps): void {
         );
       }
       const runtime = createOperatorRuntime(context);
+      if (options.force !== true && (await runtime.allowed.matcher(context.now)).allows(jail.name, ip)) {
+        throw new UsageError(
+          `${ip} is on the runtime allowlist (cloudjail ignore list): not banned; pass --force to ban it anyway`,
+        );
+      }
       const existing = await runtime.store.getRecord(ip);
       if (existing?.ban !== undefined && !hasEnded(existing.ban, Math.floor(context.now / 1000))) {
         const ban = banView(existing);

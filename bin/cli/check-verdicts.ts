@@ -219,7 +219,7 @@ export function naclVerdict(
       naclId,
       "your credentials may not write its entries (DryRun CreateNetworkAclEntry: UnauthorizedOperation)",
       "grant ec2:CreateNetworkAclEntry and ec2:DeleteNetworkAclEntry on it (docs/cli.md, IAM for a CLI user); with " +
-        "protection by VPC id, tag the NACL cloudjail:managed=true",
+        "protection by VPC id, allow them on the NACLs of its VPC (ec2:Vpc condition)",
     );
   }
   return fail(

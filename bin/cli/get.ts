@@ -34,6 +34,24 @@ export function registerGet(program: Command, deps?: OperatorDeps): void {
     const { requireJail } = await import("./stack");
     return runOperator(options, deps ?? REAL_OPERATOR_DEPS, async (context) => {
       const jail = requireJail(context.stack.config, jailName);
+      if (key === "ignoreip") {
+        // The configured list, then the runtime allowlist's entries for this jail (cloudjail ignore add).
+        const { Allowlist } = await import("../../lambda/aws/allowlist");
+        const runtime = (
+          await new Allowlist(context.documents, context.stack.tableName).list(Math.floor(context.now / 1000))
+        ).filter(
+          (entry) => entry.scope === "ignore" && (entry.jail === undefined || entry.jail === jail.name),
+        );
+        if (context.json) writeJson(context, { jail: jail.name, ignoreip: jail.ignoreip, runtime });
+        else
+          context.write(
+            `${ignoreText(
+              jail.ignoreip,
+              runtime.map((entry) => entry.cidr),
+            )}\n`,
+          );
+        return;
+      }
       if (key !== "banned") {
         if (context.json) writeJson(context, { jail: jail.name, [key]: jail[key] });
         else context.write(`${settingText(jail, key)}\n`);
@@ -69,7 +87,13 @@ function requireKey(text: string): GetKey {
 /** One setting as fail2ban-client prints it. */
 export function settingText(jail: JailConfig, key: Exclude<GetKey, "banned">): string {
   if (key !== "ignoreip") return String(jail[key]);
-  const [last, ...others] = [...jail.ignoreip].reverse();
+  return ignoreText(jail.ignoreip, []);
+}
+
+/** The ignore list as fail2ban-client prints it: the configured ranges, then the runtime allowlist's (marked). */
+export function ignoreText(configured: readonly string[], runtime: readonly string[]): string {
+  const all = [...configured, ...runtime.map((cidr) => `${cidr} (runtime allowlist)`)];
+  const [last, ...others] = all.reverse();
   if (last === undefined) return "No IP address/network is ignored";
   return [
     "These IP addresses/networks are ignored:",

@@ -1,6 +1,11 @@
 import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { CloudjailStore } from "../../lambda/aws/store";
-import type { IpRecord, WindowBlock, WindowItem } from "../../lambda/aws/store-items";
+import {
+  allCoveredShards,
+  type IpRecord,
+  type WindowBlock,
+  type WindowItem,
+} from "../../lambda/aws/store-items";
 import type { JailConfig } from "../../lambda/core/types";
 
 /**
@@ -29,6 +34,24 @@ export interface BanView {
   readonly naclEntries: readonly NaclEntryView[];
   /** NACL id -> why no entry is there yet. */
   readonly pending: Readonly<Record<string, string>>;
+  /** The covering entry (CIDR) that holds the ban instead of an entry of its own. */
+  readonly coveredBy?: string;
+  /** What `banned --why` shows: the evidence stored with the ban. */
+  readonly why: BanEvidence;
+}
+
+/** The evidence stored with a ban (store-items.ts ActiveBan): what `banned <ip> --why` prints. */
+export interface BanEvidence {
+  /** Seconds the ban lasts; -1 permanent. */
+  readonly seconds: number;
+  /** How the length was computed (bantime, increment factor or multiplier, rndtime, maxtime); absent on older bans. */
+  readonly lengthRule?: string;
+  /** Epoch ms of the failures that reached maxretry, oldest first (none for a manual ban). */
+  readonly failureTimes: readonly number[];
+  /** Log streams (instance ids) the failures came from. */
+  readonly instanceIds: readonly string[];
+  /** The failure lines as stored (capped: the last maxretry, at most 10, 300 characters each). */
+  readonly lines: readonly string[];
 }
 
 /** fail2ban-client's counters of one jail, and its bans. */
@@ -63,12 +86,20 @@ export function banView(record: IpRecord): BanView | undefined {
       .map(([naclId, ruleNumber]) => ({ naclId, ruleNumber }))
       .sort((a, b) => a.naclId.localeCompare(b.naclId)),
     pending: ban.pending,
+    ...(ban.coveredBy === undefined ? {} : { coveredBy: ban.coveredBy }),
+    why: {
+      seconds: ban.seconds,
+      ...(ban.lengthRule === undefined ? {} : { lengthRule: ban.lengthRule }),
+      failureTimes: ban.failureTimes ?? [],
+      instanceIds: ban.instanceId === undefined ? [] : [ban.instanceId],
+      lines: ban.lines,
+    },
   };
 }
 
 /**
- * The bans `banned` and `get <jail> banned` show, earliest end first: with no address, every active ban (from the
- * bans-by-end index, no scan); with addresses, theirs, and the addresses that have none.
+ * The bans `banned` and `get <jail> banned` show, earliest end first: with no address, every active ban, covered
+ * ones included (from the bans-by-end index, no scan); with addresses, theirs, and the addresses that have none.
  */
 export async function lookUpBans(
   store: CloudjailStore,
@@ -77,9 +108,13 @@ export async function lookUpBans(
   const bans: BanView[] = [];
   const notBanned: string[] = [];
   if (ips.length === 0) {
-    for await (const record of store.activeBans()) {
-      const ban = banView(record);
-      if (ban !== undefined) bans.push(ban);
+    // Bans a covering entry holds are listed too, as `status` counts them: they sit in the COVERED#n partitions.
+    const listings = [store.activeBans(), store.bansInShards(allCoveredShards())];
+    for (const listing of listings) {
+      for await (const record of listing) {
+        const ban = banView(record);
+        if (ban !== undefined) bans.push(ban);
+      }
     }
   } else {
     for (const ip of new Set(ips)) {

@@ -13,15 +13,17 @@ import { forEachLine } from "./line-reader";
 import { configPath, loadConfig } from "./load-config";
 import { openLog } from "./log-input";
 import { eventJson, eventLine, ReplayTally } from "./replay-report";
+import { logZone, ZONE_OPTION_HELP, zoneNote } from "./zone-option";
 
 export interface ReplayOptions {
   readonly config?: string;
   readonly jail?: string;
   readonly year?: string;
+  readonly zone?: string;
   readonly json?: boolean;
 }
 
-/** `cloudjail replay <log> --config <jail.local|config.json> [--jail NAME] [--year YYYY] [--json]` */
+/** `cloudjail replay <log> --config <jail.local|config.json> [--jail NAME] [--year YYYY] [--zone Z] [--json]` */
 export function registerReplay(program: Command): void {
   program
     .command("replay")
@@ -38,6 +40,7 @@ export function registerReplay(program: Command): void {
       "--year <year>",
       "year of syslog time stamps that have none (default: this year, or last if in the future)",
     )
+    .option("--zone <zone>", ZONE_OPTION_HELP)
     .option("--json", "one JSON object per event on stdout; the summary on stderr")
     .action(async (log: string, options: ReplayOptions) => {
       await runReplay(log, options, process.stdout, process.stderr, Date.now());
@@ -60,10 +63,11 @@ export async function runReplay(
   stdin: AsyncIterable<Buffer | string> = process.stdin,
 ): Promise<void> {
   const year = options.year === undefined ? undefined : parseYear(options.year);
+  const zone = logZone(options.zone);
   const loaded = loadConfig(configPath(options.config));
   for (const warning of loaded.warnings) err.write(`warning: ${warning}\n`);
   const { shown, logJails } = selectJails(loaded.config.jails, options.jail);
-  const detectors = logJails.map((jail) => detectorFor(jail, now, year));
+  const detectors = logJails.map((jail) => detectorFor(jail, now, year, zone));
   const input = openLog(log, stdin);
 
   const failures = new FailureTimeline();
@@ -121,6 +125,7 @@ export async function runReplay(
     [...shown],
   );
   (options.json ? err : out).write(options.json ? summary : `\n${summary}`);
+  (options.json ? err : out).write(`${zoneNote(zone)}\n`);
 }
 
 /** The jails whose events are shown, and the log jails that must run (a recidive jail needs all of them). */
@@ -149,9 +154,9 @@ function selectJails(
   return { shown: new Set(shown.map((jail) => jail.name)), logJails };
 }
 
-function detectorFor(jail: JailConfig, now: number, year: number | undefined): Detector {
+function detectorFor(jail: JailConfig, now: number, year: number | undefined, zone: string): Detector {
   try {
-    return createDetector({ filter: jail, now, ...(year !== undefined ? { year } : {}) });
+    return createDetector({ filter: jail, now, zone, ...(year !== undefined ? { year } : {}) });
   } catch (error) {
     if (error instanceof FilterConfigError) throw new UsageError(`jail [${jail.name}]: ${error.message}`);
     throw error;

@@ -9,18 +9,21 @@ interface SetOptions extends OperatorOptions {
 }
 
 /** What `set <jail> ...` does, as fail2ban-client names it. */
-export const SET_KEYS = ["banip", "unbanip"] as const;
+export const SET_KEYS = ["banip", "unbanip", "addignoreip", "delignoreip"] as const;
 
 /**
- * `cloudjail set <jail> banip <ip>` / `set <jail> unbanip <ip...>`: fail2ban-client's words for `cloudjail ban
- * <jail> <ip>` and `cloudjail unban --jail <jail> <ip...>`. They are those commands, run with the same options, so
+ * `cloudjail set <jail> banip <ip>` / `set <jail> unbanip <ip...>` / `set <jail> addignoreip|delignoreip <ip|cidr>`:
+ * fail2ban-client's words for `cloudjail ban <jail> <ip>`, `cloudjail unban --jail <jail> <ip...>` and `cloudjail
+ * ignore add|remove <ip|cidr> --jail <jail>`. They are those commands, run with the same options, so
  * they print and end the same way. Settings cannot be set here: they deploy with the stack (`cloudjail reload`).
  */
 export function registerSet(program: Command, deps?: OperatorDeps): void {
   withOperatorOptions(
     program
       .command("set")
-      .description("ban or unban in a jail, like fail2ban-client set <jail> banip|unbanip <ip>")
+      .description(
+        "ban, unban or allow in a jail, like fail2ban-client set <jail> banip|unbanip|addignoreip|delignoreip",
+      )
       .argument("<jail>", "the jail, e.g. sshd")
       .argument("<key>", SET_KEYS.join(" | "))
       .argument("<ip...>", "the addresses (banip: one)")
@@ -34,8 +37,13 @@ export function registerSet(program: Command, deps?: OperatorDeps): void {
     }
     if (options.force === true) throw new UsageError("--force is for banip only");
     if (key === "unbanip") return runCommand(program, deps, "unban", ["--jail", jail, ...ips, ...common]);
+    if (key === "addignoreip" || key === "delignoreip") {
+      if (ips.length > 1) throw new UsageError(`set <jail> ${key} takes one address or CIDR at a time`);
+      const verb = key === "addignoreip" ? "add" : "remove";
+      return runCommand(program, deps, "ignore", [verb, ...ips, "--jail", jail, ...common]);
+    }
     throw new UsageError(
-      `cannot set "${key}" here: ${SET_KEYS.join(" and ")} only${didYouMean(key, SET_KEYS)}; ` +
+      `cannot set "${key}" here: ${SET_KEYS.slice(0, -1).join(", ")} and ${SET_KEYS.at(-1)} only${didYouMean(key, SET_KEYS)}; ` +
         "a jail's settings deploy with the stack (see cloudjail reload)",
     );
   });
@@ -45,13 +53,14 @@ export function registerSet(program: Command, deps?: OperatorDeps): void {
 async function runCommand(
   program: Command,
   deps: OperatorDeps | undefined,
-  name: "ban" | "unban",
+  name: "ban" | "unban" | "ignore",
   args: string[],
 ): Promise<void> {
   let command = program.commands.find((each) => each.name() === name);
   if (command === undefined) {
     if (name === "ban") (await import("./ban")).registerBan(program, deps);
-    else (await import("./unban")).registerUnban(program, deps);
+    else if (name === "unban") (await import("./unban")).registerUnban(program, deps);
+    else (await import("./ignore")).registerIgnore(program, deps);
     command = program.commands.find((each) => each.name() === name);
   }
   await command?.parseAsync(args, { from: "user" });

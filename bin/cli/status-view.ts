@@ -60,8 +60,12 @@ export function formatBanTable(bans: readonly BanView[], empty = "no address is 
   );
 }
 
-/** `acl-0abc#1, acl-0def#1` plus, for a pending ban, the NACLs still waiting for room. */
+/**
+ * `acl-0abc#1, acl-0def#1` plus, for a pending ban, the NACLs still waiting for room; `held by 198.51.100.0/24` for
+ * a ban a covering entry holds.
+ */
 export function naclEntriesText(ban: BanView): string {
+  if (ban.coveredBy !== undefined) return `held by ${ban.coveredBy}`;
   const written = ban.naclEntries.map((entry) => `${entry.naclId}#${entry.ruleNumber}`);
   const waiting = Object.keys(ban.pending).map((naclId) => `${naclId} (pending)`);
   return [...written, ...waiting].join(", ") || "-";
@@ -69,7 +73,12 @@ export function naclEntriesText(ban: BanView): string {
 
 /** A ban for `--json`: the same fields, times as ISO 8601 text (`endsAt` null for a permanent ban). */
 export function banJson(ban: BanView) {
-  return { ...ban, bannedAt: new Date(ban.bannedAt).toISOString(), endsAt: iso(ban.endsAt) };
+  return {
+    ...ban,
+    bannedAt: new Date(ban.bannedAt).toISOString(),
+    endsAt: iso(ban.endsAt),
+    why: { ...ban.why, failureTimes: ban.why.failureTimes.map((at) => new Date(at).toISOString()) },
+  };
 }
 
 function iso(epochMs: number | null): string | null {

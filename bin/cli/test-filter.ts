@@ -11,6 +11,7 @@ import { UsageError } from "./errors";
 import { parseFilterFile } from "./filter-file";
 import { forEachLine } from "./line-reader";
 import { openLog } from "./log-input";
+import { logZone, ZONE_OPTION_HELP, zoneNote } from "./zone-option";
 
 /** Output forms of `test-filter`, as in `fail2ban-regex -o`. */
 export const TEST_FILTER_OUTPUTS = ["summary", "ip", "row", "json"] as const;
@@ -21,9 +22,13 @@ export interface TestFilterOptions {
   readonly mode: string;
   readonly out: string;
   readonly year?: string;
+  readonly zone?: string;
 }
 
-/** `cloudjail test-filter <file|-> [--filter sshd] [--mode M] [--out summary|ip|row|json] [--year YYYY]` */
+/**
+ * `cloudjail test-filter <file|-> [--filter sshd] [--mode M] [--out summary|ip|row|json] [--year YYYY]
+ * [--zone Z]`
+ */
 export function registerTestFilter(program: Command): void {
   program
     .command("test-filter")
@@ -38,6 +43,7 @@ export function registerTestFilter(program: Command): void {
       "--year <year>",
       "year of syslog time stamps that have none (default: this year, or last if in the future)",
     )
+    .option("--zone <zone>", ZONE_OPTION_HELP)
     .action(async (file: string, options: TestFilterOptions) => {
       await runTestFilter(file, options, process.stdout);
     });
@@ -52,10 +58,11 @@ export async function runTestFilter(
   const mode = parseMode(options.mode);
   const out = parseOutput(options.out);
   const year = options.year === undefined ? undefined : parseYear(options.year);
+  const zone = logZone(options.zone);
   const filter = filterSpec(options.filter, mode);
   let detector: Detector;
   try {
-    detector = createDetector({ filter, now: Date.now(), ...(year ? { year } : {}) });
+    detector = createDetector({ filter, now: Date.now(), zone, ...(year ? { year } : {}) });
   } catch (error) {
     if (error instanceof FilterConfigError) throw new UsageError(`${options.filter}: ${error.message}`);
     throw error;
@@ -72,6 +79,11 @@ export async function runTestFilter(
       else writer.write(formatFailure(failure, out));
     }
   };
+  const unbannable = new Map<string, number>();
+  const collectUnbannable = () => {
+    for (const failure of detector.takeUnbannable())
+      unbannable.set(failure.source, (unbannable.get(failure.source) ?? 0) + 1);
+  };
   // One context object for every line: the detector copies the number into the failures it returns.
   const context = { line: 0 };
   await forEachLine(
@@ -83,13 +95,17 @@ export async function runTestFilter(
       if (found.length > 0) emit(found);
     },
     async () => {
+      collectUnbannable();
       if (writer.full) await writer.drain();
     },
   );
   emit(detector.end());
+  collectUnbannable();
   if (out === "summary") {
     const label = filter.filter === "sshd" ? `sshd, mode ${mode}` : options.filter;
-    writer.write(formatSummary(detector, label, failures, perIp, performance.now() - started));
+    writer.write(
+      formatSummary(detector, label, zone, failures, perIp, unbannable, performance.now() - started),
+    );
   }
   await writer.drain();
 }
@@ -149,13 +165,16 @@ const SUMMARY_ADDRESSES = 100;
 function formatSummary(
   detector: Detector,
   filterLabel: string,
+  zone: string,
   failures: number,
   perIp: ReadonlyMap<string, number>,
+  unbannable: ReadonlyMap<string, number>,
   elapsedMs: number,
 ): string {
   const { read, matched, missed, ignored, skipped, hitsByPattern } = detector.stats;
   const lines = [
     `Filter: ${filterLabel}`,
+    zoneNote(zone),
     `Lines: ${read} read, ${matched} matched, ${missed} missed, ${ignored} ignored, ${skipped} skipped`,
     `Failures counted: ${failures} from ${perIp.size} addresses`,
     "",
@@ -171,6 +190,16 @@ function formatSummary(
     lines.push(`  ${String(count).padStart(9)}  ${ip}`);
   if (addresses.length > SUMMARY_ADDRESSES) {
     lines.push(`  ... and ${addresses.length - SUMMARY_ADDRESSES} more addresses`);
+  }
+  if (detector.stats.unbannable > 0) {
+    // Failures sshd attributed to a host name or a non-canonical address: nothing a network ACL can hold.
+    lines.push("", `Not bannable (sshd wrote no address): ${detector.stats.unbannable} failures`);
+    const sources = [...unbannable].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    for (const [source, count] of sources.slice(0, SUMMARY_ADDRESSES))
+      lines.push(`  ${String(count).padStart(9)}  ${source}`);
+    if (sources.length > SUMMARY_ADDRESSES) {
+      lines.push(`  ... and ${sources.length - SUMMARY_ADDRESSES} more sources`);
+    }
   }
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? Math.round(read / seconds) : read;

@@ -8,6 +8,7 @@ import { EC2Client, type NetworkAclEntry } from "@aws-sdk/client-ec2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { SILENT_NOTIFIER } from "../../lambda/aws/notifier";
+import { SDK_RETRY } from "../../lambda/aws/sdk-retry";
 import { createDocumentClient } from "../../lambda/aws/store";
 import { METRICS_NAMESPACE } from "../../lambda/core/telemetry";
 import type { CloudjailConfig } from "../../lambda/core/types";
@@ -100,7 +101,7 @@ export async function startDemoWorld(
     endpoint: ec2.url,
     region: REGION,
     credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
+    ...SDK_RETRY,
   });
   const demoConfig: CloudjailConfig = { ...config, nacl: { ...config.nacl, vpcIds: [vpcId], naclIds: [] } };
   const runtime = createRuntime(

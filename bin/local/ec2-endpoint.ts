@@ -87,7 +87,10 @@ const HANDLERS: Record<Ec2Action, Handler> = {
 export function startEc2Endpoint(model: NaclModel, options: Ec2EndpointOptions = {}): Promise<Ec2Endpoint> {
   const server = createServer((request, response) => {
     readBody(request)
-      .then((body) => answer(model, body, response, options.authorize))
+      .then((body) => {
+        const { status, xml } = answerEc2Query(model, body, options.authorize);
+        send(response, status, xml);
+      })
       .catch((error: unknown) => {
         // A bug in the model or endpoint: say so in the answer rather than hang or hide it.
         const internal = new Ec2ApiError(
@@ -114,12 +117,16 @@ export function startEc2Endpoint(model: NaclModel, options: Ec2EndpointOptions =
   });
 }
 
-function answer(
+/**
+ * The EC2 Query API answer to one request body (form-encoded), from `model`: the HTTP status and the XML. Model
+ * errors become EC2's XML error body; anything else (a bug) throws. Shared by the loopback server and the
+ * in-process request handler (ec2-request-handler.ts).
+ */
+export function answerEc2Query(
   model: NaclModel,
   body: string,
-  response: ServerResponse,
-  authorize: Ec2EndpointOptions["authorize"],
-): void {
+  authorize?: Ec2EndpointOptions["authorize"],
+): { readonly status: number; readonly xml: string } {
   const requestId = randomUUID();
   const params = new QueryParams(body);
   const action = params.string("Action") ?? "";
@@ -139,10 +146,10 @@ function answer(
       throw new Ec2ApiError("UnauthorizedOperation", "You are not authorized to perform this operation.");
     }
     if (params.boolean("DryRun") === true) dryRun(model, naclId);
-    send(response, 200, xmlAnswer(action, requestId, handler(model, params)));
+    return { status: 200, xml: xmlAnswer(action, requestId, handler(model, params)) };
   } catch (error) {
     if (!(error instanceof Ec2ApiError)) throw error;
-    send(response, error.httpStatus, xmlError(error, requestId));
+    return { status: error.httpStatus, xml: xmlError(error, requestId) };
   }
 }
 

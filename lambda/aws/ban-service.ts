@@ -27,6 +27,8 @@ export interface BanRequest {
   readonly failures: number;
   /** The lines that caused the ban (already capped). */
   readonly lines: readonly string[];
+  /** Times (epoch ms) of those failures; absent for a manual ban. */
+  readonly failureTimes?: readonly number[];
   /** NACLs the ban goes into. */
   readonly targets: readonly string[];
   readonly instanceId?: string;
@@ -308,6 +310,8 @@ function banRecord(
     endsAt: decision.endsAt,
     endsAtIso: decision.endsAt === null ? null : isoOfSeconds(decision.endsAt),
     seconds: decision.seconds,
+    lengthRule: decision.lengthRule,
+    ...(request.failureTimes === undefined ? {} : failureTimesOf(request.failureTimes)),
     ...(request.instanceId === undefined ? {} : { instanceId: request.instanceId }),
     lines: request.lines,
     targets: [...new Set([...(previous?.targets ?? []), ...request.targets])].sort(),
@@ -352,6 +356,15 @@ function banRecord(
     now,
   );
 }
+
+/** The failure times a ban keeps (the latest {@link FAILURE_TIMES_KEPT}), with their ISO text. */
+function failureTimesOf(times: readonly number[]): Pick<ActiveBan, "failureTimes" | "failureTimesIso"> {
+  const kept = [...times].sort((a, b) => a - b).slice(-FAILURE_TIMES_KEPT);
+  return { failureTimes: kept, failureTimesIso: kept.map(isoOfMs) };
+}
+
+/** Failure times kept with a ban: a window holds at most maxretry of them; this caps a large maxretry. */
+export const FAILURE_TIMES_KEPT = 50;
 
 /** The record carrying `ban`, with the index attributes that list it by end and no TTL. */
 function withBan(record: Omit<IpRecord, "version">, ban: ActiveBan, now: number): Omit<IpRecord, "version"> {

@@ -93,6 +93,36 @@ export function withEnd(
   };
 }
 
+/**
+ * A covered ban out of its cover (the cover was split or lifted around a neighbour): back in its `ACTIVE#n` (or
+ * permanent) index partition, no entries, `enforcing` for the caller to place now, or `pending` for `pendingReason`
+ * in every target NACL (the unbanner's reconcile places it when a slot frees).
+ */
+export function withoutCover(
+  record: IpRecord,
+  now: number,
+  pendingReason?: string,
+): Omit<IpRecord, "version"> {
+  const { version: _version, ...fields } = record;
+  const { coveredBy: _cover, ...ban } = record.ban as ActiveBan;
+  const pending =
+    pendingReason === undefined
+      ? {}
+      : Object.fromEntries(ban.targets.map((naclId) => [naclId, pendingReason]));
+  return {
+    ...fields,
+    ban: {
+      ...ban,
+      entries: {},
+      pending,
+      state: pendingReason === undefined ? "enforcing" : "pending",
+      claimedAt: Math.floor(now / 1000),
+    },
+    banShard: ban.endsAt === null ? PERMANENT_SHARD : banShardOf(record.ip),
+    updatedAtIso: isoOfMs(now),
+  };
+}
+
 type Unversioned = Omit<IpRecord, "version">;
 
 /** The record with its ban held by the covering entry `cidr`: no entries of its own, in a `COVERED#n` partition. */

@@ -60,6 +60,11 @@ export interface CoverDeps {
   readonly newAllocator: () => SlotAllocator;
   readonly claimGraceSeconds: number;
   /**
+   * Ranges no cover may span besides the configured ones: the runtime allowlist and the ranges `unban` left
+   * reachable (lambda/aws/allowlist.ts), in force at the consolidation's time (epoch seconds). @default none
+   */
+  readonly reachable?: (nowSeconds: number) => Promise<readonly string[]>;
+  /**
    * Keep a block the plan evicts whole, as a pending cover, instead of leaving its addresses pending one by one: an
    * overflow target then holds one CIDR for the block, which also stops its addresses not banned yet. Set when the
    * stack has an overflow target. @default false
@@ -159,6 +164,7 @@ export class CoverService {
       ...(config.nacl.protectedCidrs ?? []),
       ...config.jails.flatMap((jail) => jail.ignoreip).filter(isCidr),
       ...(await this.deps.vpcCidrs()),
+      ...((await this.deps.reachable?.(nowSeconds)) ?? []),
     ];
     for (const family of ["ipv4", "ipv6"] as const) {
       const ofFamily = [...records.values()].filter((record) => record.family === family);

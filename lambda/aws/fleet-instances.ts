@@ -6,7 +6,6 @@ import {
   type Instance,
 } from "@aws-sdk/client-ec2";
 import type { NaclSettings } from "../core/types";
-import { type RetryOptions, withRetries } from "./retry";
 
 /** One EC2 instance of the protected network, as the fleet view and the fleet watcher read it. */
 export interface FleetInstance {
@@ -29,13 +28,12 @@ const FILTER_VALUES = 200;
 /**
  * Lists the instances cloudjail protects, with an injected `EC2Client`: those of the protected VPCs, and those in
  * the subnets that the explicitly named NACLs guard. Also maps each of those subnets to the NACL that guards it
- * (a subnet has exactly one). Read-only: DescribeInstances and DescribeNetworkAcls.
+ * (a subnet has exactly one). Read-only: DescribeInstances and DescribeNetworkAcls, retried by the client (SDK_RETRY).
  */
 export class FleetInstances {
   constructor(
     private readonly client: EC2Client,
     private readonly settings: Pick<NaclSettings, "vpcIds" | "naclIds">,
-    private readonly retry: RetryOptions = {},
   ) {}
 
   /** The protected instances, by id, sorted. */
@@ -77,10 +75,7 @@ export class FleetInstances {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await withRetries(
-        () => this.client.send(new DescribeNetworkAclsCommand({ ...request, NextToken: token })),
-        this.retry,
-      );
+      const page = await this.client.send(new DescribeNetworkAclsCommand({ ...request, NextToken: token }));
       for (const nacl of page.NetworkAcls ?? []) {
         for (const association of nacl.Associations ?? []) {
           if (association.SubnetId && nacl.NetworkAclId)
@@ -95,12 +90,8 @@ export class FleetInstances {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: token }),
-          ),
-        this.retry,
+      const page = await this.client.send(
+        new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: token }),
       );
       for (const reservation of page.Reservations ?? [])
         for (const instance of reservation.Instances ?? []) add(instance);

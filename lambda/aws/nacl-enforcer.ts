@@ -14,7 +14,7 @@ import {
   type RuleRange,
   sameDeny,
 } from "../core/nacl-plan";
-import { type RetryOptions, withRetries } from "./retry";
+import { countingAttempts, type SDK_RETRY } from "./sdk-retry";
 
 /** An ingress DENY cloudjail writes: `entry.ruleNumber` must lie in the reserved range. */
 export interface DenyRequest extends DesiredDeny {
@@ -51,23 +51,23 @@ export class OutsideReservedRangeError extends Error {
   override readonly name = "OutsideReservedRangeError";
 }
 
-export interface Ec2NaclEnforcerOptions extends RetryOptions {
+export interface Ec2NaclEnforcerOptions {
   /** The only rule numbers this enforcer will write or remove. */
   readonly reservedRuleRange: RuleRange;
 }
 
 /** Counters for the benchmark's "EC2 calls per ban". */
 export interface EnforcerStats {
-  /** EC2 requests sent, retries included. */
+  /** EC2 requests sent, the SDK's retries included. */
   calls: number;
-  /** Requests repeated after throttling or a server error. */
+  /** Requests the SDK repeated after throttling or a server error. */
   retries: number;
 }
 
 /**
  * `NaclEnforcer` over an injected `EC2Client`. Throttling (`RequestLimitExceeded`), 5xx and network errors are
- * retried with exponential backoff and full jitter, a bounded number of times. Consider building the client with
- * `maxAttempts: 1` so that the SDK's own retries do not multiply these.
+ * retried by the client itself: build it with {@link SDK_RETRY} (adaptive mode, a bounded number of attempts). The
+ * enforcer only counts the attempts the SDK reports.
  */
 export class Ec2NaclEnforcer implements NaclEnforcer {
   readonly stats: EnforcerStats = { calls: 0, retries: 0 };
@@ -75,7 +75,7 @@ export class Ec2NaclEnforcer implements NaclEnforcer {
 
   constructor(
     private readonly client: EC2Client,
-    private readonly options: Ec2NaclEnforcerOptions,
+    options: Ec2NaclEnforcerOptions,
   ) {
     checkRuleRange(options.reservedRuleRange);
     this.range = options.reservedRuleRange;
@@ -149,18 +149,12 @@ export class Ec2NaclEnforcer implements NaclEnforcer {
     }
   }
 
-  /** Sends one request with retries, counting every attempt. */
-  private async send<T>(request: () => Promise<T>): Promise<T> {
-    return withRetries(
-      () => {
-        this.stats.calls += 1;
-        return request();
-      },
-      this.options,
-      () => {
-        this.stats.retries += 1;
-      },
-    );
+  /** Sends one request (the SDK retries it), counting every attempt. */
+  private send<T>(request: () => Promise<T>): Promise<T> {
+    return countingAttempts(request, (attempts) => {
+      this.stats.calls += attempts;
+      this.stats.retries += attempts - 1;
+    });
   }
 }
 

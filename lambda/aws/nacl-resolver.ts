@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { cidrText, parseCidr } from "../core/ip";
 import type { NaclSettings } from "../core/types";
-import { type RetryOptions, withRetries } from "./retry";
+import { countingAttempts } from "./sdk-retry";
 
 /** Which NACLs a ban goes into, and why. */
 export interface NaclResolution {
@@ -20,7 +20,7 @@ export interface NaclResolution {
   readonly basis: "vpc" | "subnet" | "fallback";
 }
 
-export interface NaclResolverOptions extends RetryOptions {
+export interface NaclResolverOptions {
   readonly settings: Pick<NaclSettings, "scope" | "vpcIds" | "naclIds">;
   /** Epoch ms now; injected so tests control expiry. */
   readonly now: () => number;
@@ -50,7 +50,7 @@ const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
  * CIDR blocks of the VPCs it protects, which aggregation keeps covering entries clear of.
  */
 export class NaclResolver {
-  /** EC2 requests sent, retries included. */
+  /** EC2 requests sent, the SDK's retries included. */
   calls = 0;
   private managed: Cached<ManagedNacls> | undefined;
   private vpcBlocks: Cached<readonly string[]> | undefined;
@@ -178,11 +178,11 @@ export class NaclResolver {
     } while (nextToken);
   }
 
+  /** Sends one request (the client retries it: SDK_RETRY), counting every attempt. */
   private send<T>(request: () => Promise<T>): Promise<T> {
-    return withRetries(() => {
-      this.calls += 1;
-      return request();
-    }, this.options);
+    return countingAttempts(request, (attempts) => {
+      this.calls += attempts;
+    });
   }
 }
 

@@ -5,7 +5,6 @@ import {
   UpdateRuleGroupCommand,
 } from "@aws-sdk/client-network-firewall";
 import { changedSet, type OverflowResult, OverflowTargetBase } from "./overflow-target";
-import { type RetryOptions, withRetries } from "./retry";
 
 /** Which rule group and which of its IP set variables (e.g. `CLOUDJAIL_BANNED`, referenced as `$CLOUDJAIL_BANNED`). */
 export interface NetworkFirewallIpSetRef {
@@ -13,7 +12,7 @@ export interface NetworkFirewallIpSetRef {
   readonly variable: string;
 }
 
-export interface NetworkFirewallIpSetOptions extends RetryOptions {
+export interface NetworkFirewallIpSetOptions {
   /** Most CIDRs cloudjail puts in the variable (keep it within the rule group's capacity). @default 10,000 */
   readonly limit?: number;
 }
@@ -34,7 +33,7 @@ export class NetworkFirewallIpSet extends OverflowTargetBase {
   constructor(
     private readonly client: NetworkFirewallClient,
     private readonly ref: NetworkFirewallIpSetRef,
-    private readonly options: NetworkFirewallIpSetOptions = {},
+    options: NetworkFirewallIpSetOptions = {},
   ) {
     super();
     this.limit = options.limit ?? 10_000;
@@ -63,17 +62,13 @@ export class NetworkFirewallIpSet extends OverflowTargetBase {
         },
       };
       try {
-        await withRetries(
-          () =>
-            this.client.send(
-              new UpdateRuleGroupCommand({
-                RuleGroupArn: this.ref.ruleGroupArn,
-                UpdateToken: updateToken,
-                RuleGroup: updated,
-                Type: type,
-              }),
-            ),
-          this.options,
+        await this.client.send(
+          new UpdateRuleGroupCommand({
+            RuleGroupArn: this.ref.ruleGroupArn,
+            UpdateToken: updateToken,
+            RuleGroup: updated,
+            Type: type,
+          }),
         );
         this.stats.updates++;
         return { status: "updated", size: next.length };
@@ -94,9 +89,8 @@ export class NetworkFirewallIpSet extends OverflowTargetBase {
   }
 
   private async describe() {
-    const result = await withRetries(
-      () => this.client.send(new DescribeRuleGroupCommand({ RuleGroupArn: this.ref.ruleGroupArn })),
-      this.options,
+    const result = await this.client.send(
+      new DescribeRuleGroupCommand({ RuleGroupArn: this.ref.ruleGroupArn }),
     );
     this.stats.describes++;
     if (result.UpdateToken === undefined || result.RuleGroup === undefined) {

@@ -124,6 +124,11 @@ export interface ActiveBan {
   readonly endsAt: number | null;
   readonly endsAtIso: string | null;
   readonly seconds: number;
+  /** How `seconds` was computed (bantime, bantime.increment's factor or multipliers, rndtime, maxtime). */
+  readonly lengthRule?: string;
+  /** Times (epoch ms, oldest first) of the failures inside findtime that reached maxretry, and their ISO text. */
+  readonly failureTimes?: readonly number[];
+  readonly failureTimesIso?: readonly string[];
   /** Log stream the failures came from (the attacked instance's id with the CloudWatch agent's naming). */
   readonly instanceId?: string;
   /** The lines that caused the ban, capped. */

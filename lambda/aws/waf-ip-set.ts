@@ -1,6 +1,5 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from "@aws-sdk/client-wafv2";
 import { changedSet, type OverflowResult, OverflowTargetBase } from "./overflow-target";
-import { type RetryOptions, withRetries } from "./retry";
 
 /** Which WAFv2 IP set: name, id and scope (`REGIONAL` for ALB/API Gateway, `CLOUDFRONT` in us-east-1). */
 export interface WafIpSetRef {
@@ -15,9 +14,11 @@ export const WAF_IP_SET_LIMIT = 10_000;
 export const WAF_MIN_UPDATE_INTERVAL_MS = 1_000;
 const MAX_LOCK_ROUNDS = 8;
 
-export interface WafIpSetOptions extends RetryOptions {
+export interface WafIpSetOptions {
   /** Epoch ms; tests inject a simulated clock. @default Date.now */
   readonly now?: () => number;
+  /** Waits out the one-second spacing of updates; tests inject one that moves their clock. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -36,7 +37,7 @@ export class WafIpSet extends OverflowTargetBase {
   constructor(
     private readonly client: WAFV2Client,
     private readonly ref: WafIpSetRef,
-    private readonly options: WafIpSetOptions = {},
+    options: WafIpSetOptions = {},
   ) {
     super();
     this.now = options.now ?? Date.now;
@@ -60,18 +61,14 @@ export class WafIpSet extends OverflowTargetBase {
       const wait = this.lastUpdateAt + WAF_MIN_UPDATE_INTERVAL_MS - this.now();
       if (wait > 0) await this.sleep(wait);
       try {
-        await withRetries(
-          () =>
-            this.client.send(
-              new UpdateIPSetCommand({
-                Name: this.ref.name,
-                Id: this.ref.id,
-                Scope: this.ref.scope,
-                Addresses: next,
-                LockToken: lockToken,
-              }),
-            ),
-          this.options,
+        await this.client.send(
+          new UpdateIPSetCommand({
+            Name: this.ref.name,
+            Id: this.ref.id,
+            Scope: this.ref.scope,
+            Addresses: next,
+            LockToken: lockToken,
+          }),
         );
         this.stats.updates++;
         this.lastUpdateAt = this.now();
@@ -92,12 +89,8 @@ export class WafIpSet extends OverflowTargetBase {
   }
 
   private async get(): Promise<{ addresses: string[]; lockToken: string }> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new GetIPSetCommand({ Name: this.ref.name, Id: this.ref.id, Scope: this.ref.scope }),
-        ),
-      this.options,
+    const result = await this.client.send(
+      new GetIPSetCommand({ Name: this.ref.name, Id: this.ref.id, Scope: this.ref.scope }),
     );
     this.stats.gets++;
     if (result.LockToken === undefined) throw new Error(`GetIPSet of ${this.ref.name} returned no LockToken`);

@@ -30,6 +30,8 @@ export type BlockVerdict =
       readonly fresh: readonly BatchFailure[];
       /** Failures inside findtime when the jail reached maxretry, and their lines. */
       readonly failures: number;
+      /** Times (epoch ms) of those failures. */
+      readonly failureTimes: readonly number[];
       readonly lines: readonly string[];
       readonly record: IpRecord | undefined;
       readonly resumed: boolean;
@@ -95,7 +97,15 @@ export function planBlock(
     }
     if (status === "ours" && mark !== undefined) {
       banned.add(group.ip);
-      return { kind: "ban", fresh: [], failures: mark.failureTimes.length, lines: [], record, resumed: true };
+      return {
+        kind: "ban",
+        fresh: [],
+        failures: mark.failureTimes.length,
+        failureTimes: mark.failureTimes,
+        lines: [],
+        record,
+        resumed: true,
+      };
     }
     const resetAt = record?.windowResetAt;
     const count = countFailures(windows[entryKey], group, now, resetAt);
@@ -123,7 +133,15 @@ export function planBlock(
     // redelivery of them), and the mark holds its failures until the record does.
     delete windows[entryKey];
     banned.add(group.ip);
-    return { kind: "ban", fresh: count.fresh, failures: failureTimes.length, lines, record, resumed: false };
+    return {
+      kind: "ban",
+      fresh: count.fresh,
+      failures: failureTimes.length,
+      failureTimes,
+      lines,
+      record,
+      resumed: false,
+    };
   });
   if (!changed) return { item: undefined, verdicts };
   const { block, shard } = windowBlockOf(groups[0]?.ip ?? "");

@@ -1,5 +1,5 @@
 import { formatDuration } from "./duration";
-import { addFailures, banSeconds, isIgnored, PERMANENT } from "./policy";
+import { addFailures, banLength, isIgnored, PERMANENT } from "./policy";
 import type { Failure, JailConfig } from "./types";
 
 /**
@@ -187,6 +187,8 @@ export interface BanDecision {
   /** 1 for the first ban counted by the banning jail's rules (per jail, or overall with overalljails). */
   readonly banNumber: number;
   readonly reason: string;
+  /** How `seconds` was computed from bantime and bantime.increment (policy.ts banLength). */
+  readonly lengthRule: string;
 }
 
 /**
@@ -225,7 +227,7 @@ function nextBan(
   reason: string,
 ): BanDecision {
   const previous = previousBans(jail, history);
-  const seconds = banSeconds(jail, previous, random);
+  const { seconds, rule } = banLength(jail, previous, random);
   return {
     jail: jail.name,
     seconds,
@@ -233,6 +235,7 @@ function nextBan(
     endsAt: seconds === PERMANENT ? null : bannedAt + seconds,
     banNumber: previous + 1,
     reason,
+    lengthRule: rule,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Failure } from "./types";
+import type { UnbannableSources } from "./unbannable-sources";
 
 /** A counted failure still waiting for its address: an IP-less line whose sshd process names it later. */
 export type PendingFailure = Omit<Failure, "ip">;
@@ -37,10 +38,24 @@ export class ConnectionTable {
   readonly closed: Uint8Array;
   /** At most one counted failure waiting for the address. */
   readonly pending: Array<PendingFailure | undefined>;
+  /**
+   * The source sshd wrote for the pending failure when it is no address (a host name): if no line of the
+   * connection ever names the address, the failure is reported as unbannable when the connection is dropped.
+   */
+  readonly source: Array<string | undefined>;
   /** Epoch ms of the connection's closing line; NaN when unknown. */
   readonly lastSeen: Float64Array;
+  /**
+   * PAM modules' refusals (pam_unix `authentication failure`, with the user name) that no line of sshd has
+   * confirmed yet: another module may still accept the password (fail2ban's gh-2070), so they count only when
+   * the connection logs in as another user.
+   */
+  readonly refusals: Array<PendingFailure[] | undefined>;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly unbannable: UnbannableSources,
+  ) {
     if (capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new Error("capacity must be a power of two");
     this.mask = capacity - 1;
     this.pids = new Float64Array(capacity).fill(Number.NaN);
@@ -50,13 +65,16 @@ export class ConnectionTable {
     this.open = new Uint8Array(capacity);
     this.closed = new Uint8Array(capacity);
     this.pending = new Array<PendingFailure | undefined>(capacity).fill(undefined);
+    this.source = new Array<string | undefined>(capacity).fill(undefined);
     this.lastSeen = new Float64Array(capacity).fill(Number.NaN);
+    this.refusals = new Array<PendingFailure[] | undefined>(capacity).fill(undefined);
   }
 
   /** The slot of `pid`'s connection; reset to a fresh connection when the pid is new or `fresh` is set. */
   slot(pid: number, fresh: boolean): number {
     const slot = pid & this.mask;
     if (this.pids[slot] === pid && !fresh) return slot;
+    this.dropPending(slot);
     this.pids[slot] = pid;
     this.ipv4[slot] = -1;
     this.ip[slot] = undefined;
@@ -64,7 +82,9 @@ export class ConnectionTable {
     this.open[slot] = OPEN_NONE;
     this.closed[slot] = 0;
     this.pending[slot] = undefined;
+    this.source[slot] = undefined;
     this.lastSeen[slot] = Number.NaN;
+    this.refusals[slot] = undefined;
     return slot;
   }
 
@@ -74,9 +94,21 @@ export class ConnectionTable {
     return this.pids[slot] === pid ? slot : -1;
   }
 
+  /** Forgets every connection (a pending failure with a named source is reported as unbannable first). */
   clear(): void {
+    for (let slot = 0; slot < this.source.length; slot++) this.dropPending(slot);
     this.pids.fill(Number.NaN);
     this.ip.fill(undefined);
     this.pending.fill(undefined);
+    this.refusals.fill(undefined);
+  }
+
+  /** A pending failure whose address never came but whose source sshd named goes to the unbannable ones. */
+  private dropPending(slot: number): void {
+    const source = this.source[slot];
+    if (source === undefined) return;
+    const pending = this.pending[slot];
+    if (pending !== undefined) this.unbannable.add({ ...pending, source });
+    this.source[slot] = undefined;
   }
 }

@@ -17,7 +17,7 @@ export function createDetector(options: DetectorOptions): Detector {
   if (filter.filter === "recidive") {
     throw new FilterConfigError('filter "recidive" reads no log lines: the jail engine counts its bans');
   }
-  const clock = new StampClock(options.now, options.year);
+  const clock = new StampClock(options.now, options.year, options.zone);
   if (filter.filter === "custom") {
     return new CustomDetector(compileCustomFilter(filter.failregex ?? [], filter.ignoreregex), clock);
   }

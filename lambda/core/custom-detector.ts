@@ -5,6 +5,7 @@ import { contentEnd, DISPLAY_USER, displayText } from "./line-limits";
 import { parseLogLine } from "./log-line-parser";
 import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
+import type { UnbannableFailure } from "./unbannable-sources";
 
 /** A jail's own failregex/ignoreregex: every matching line is one failure (no correlation). */
 export class CustomDetector implements Detector {
@@ -33,7 +34,8 @@ export class CustomDetector implements Detector {
     }
     const patternId = `custom.${match.index}`;
     countHit(stats, patternId);
-    const at = (line === undefined ? undefined : this.clock.timeOf(line)) ?? context.receivedAt;
+    const at =
+      (line === undefined ? undefined : this.clock.timeOf(line, context.receivedAt)) ?? context.receivedAt;
     return [
       {
         ip,
@@ -51,5 +53,10 @@ export class CustomDetector implements Detector {
 
   end(): readonly Failure[] {
     return NONE;
+  }
+
+  /** A failregex's `<HOST>` that is not an address is a miss (fail2ban's own filters resolve names; we do not). */
+  takeUnbannable(): readonly UnbannableFailure[] {
+    return [];
   }
 }

@@ -1,5 +1,6 @@
 import { isBinary, MAX_LINE_LENGTH } from "./line-limits";
 import type { Failure, JailConfig } from "./types";
+import type { UnbannableFailure } from "./unbannable-sources";
 
 /** Which filter a detector runs: the fields of a jail that concern detection. */
 export type FilterSpec = Pick<JailConfig, "filter" | "mode" | "failregex" | "ignoreregex">;
@@ -10,6 +11,11 @@ export interface DetectorOptions {
   readonly now: number;
   /** Overrides the year of year-less syslog stamps (`--year`). */
   readonly year?: number;
+  /**
+   * The zone year-less, zone-less syslog stamps were written in when their line has no event time (`--zone`: an
+   * IANA name or a fixed offset, stamp-reconcile.ts); lines with an event time are placed by it. @default UTC
+   */
+  readonly zone?: string;
 }
 
 export interface LineContext {
@@ -26,6 +32,8 @@ export interface DetectorStats {
   ignored: number;
   /** Lines not read for failures: longer than MAX_LINE_LENGTH, binary, or an sshd message over sshd's 500 bytes. */
   skipped: number;
+  /** Failures sshd attributed to a source no ACL can hold (a host name, a non-canonical address): never banned. */
+  unbannable: number;
   readonly hitsByPattern: Map<string, number>;
 }
 
@@ -38,13 +46,18 @@ export interface Detector {
    * never got an address and cannot be attributed, so this returns nothing for it.
    */
   end(): readonly Failure[];
+  /**
+   * The failures found since the last call whose source sshd wrote as a host name or in a form that is not
+   * exactly one address: counted in `stats.unbannable`, never returned by push (nothing can ban them).
+   */
+  takeUnbannable(): readonly UnbannableFailure[];
   readonly stats: DetectorStats;
 }
 
 export const NONE: readonly Failure[] = Object.freeze([]);
 
 export function newStats(): DetectorStats {
-  return { read: 0, matched: 0, missed: 0, ignored: 0, skipped: 0, hitsByPattern: new Map() };
+  return { read: 0, matched: 0, missed: 0, ignored: 0, skipped: 0, unbannable: 0, hitsByPattern: new Map() };
 }
 
 /**

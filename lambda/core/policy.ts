@@ -1,3 +1,4 @@
+import { formatDuration } from "./duration";
 import { canonicalIp, IpSet } from "./ip";
 import type { JailConfig } from "./types";
 
@@ -41,21 +42,54 @@ export function addFailures(
  * caps the length after the `rndtime` jitter is added, so it is a hard ceiling.
  */
 export function banSeconds(jail: JailConfig, previousBans: number, random: () => number): number {
+  return banLength(jail, previousBans, random).seconds;
+}
+
+/** A ban's length and how it was computed, in words an operator can check against the jail's options. */
+export interface BanLength {
+  /** Seconds, or -1 (permanent). */
+  readonly seconds: number;
+  /** `bantime 1h x 2^2 (2 earlier bans) x factor 1 = 4h; capped by maxtime 3h = 3h`. */
+  readonly rule: string;
+}
+
+/** {@link banSeconds} with the computation spelled out (what `cloudjail banned --why` shows). */
+export function banLength(jail: JailConfig, previousBans: number, random: () => number): BanLength {
   const { bantime, increment } = jail;
-  if (bantime < 0) return PERMANENT;
-  if (!increment.enabled) return bantime;
+  if (bantime < 0) return { seconds: PERMANENT, rule: "bantime -1: permanent" };
+  const base = `bantime ${formatDuration(bantime)}`;
+  if (!increment.enabled) return { seconds: bantime, rule: `${base} (bantime.increment off)` };
   const count = Math.max(0, Math.floor(previousBans));
   let seconds = bantime;
+  const steps: string[] = [count === 0 ? `${base} (first ban)` : base];
   if (count > 0) {
-    const grown = increment.multipliers?.length
-      ? bantime * increment.factor * runningMaximum(increment.multipliers, count)
-      : bantime * 2 ** Math.min(count, MAX_DOUBLINGS) * increment.factor;
+    const earlier = `${count} earlier ban${count === 1 ? "" : "s"}`;
+    const multiplier = increment.multipliers?.length
+      ? runningMaximum(increment.multipliers, count)
+      : undefined;
+    const grown =
+      multiplier === undefined
+        ? bantime * 2 ** Math.min(count, MAX_DOUBLINGS) * increment.factor
+        : bantime * increment.factor * multiplier;
+    steps.push(
+      multiplier === undefined
+        ? `x 2^${Math.min(count, MAX_DOUBLINGS)} (${earlier}) x factor ${increment.factor}`
+        : `x factor ${increment.factor} x multiplier ${multiplier} (${earlier})`,
+    );
+    if (grown < bantime) steps.push(`(${formatDuration(grown)}, never below ${base})`);
     seconds = Math.max(bantime, grown);
   }
-  if (increment.rndtime) seconds += Math.min(Math.max(random(), 0), 1) * increment.rndtime;
-  if (increment.maxtime !== undefined && increment.maxtime > 0)
-    seconds = Math.min(seconds, increment.maxtime);
-  return Math.round(seconds);
+  if (increment.rndtime) {
+    const jitter = Math.min(Math.max(random(), 0), 1) * increment.rndtime;
+    seconds += jitter;
+    steps.push(`+ ${formatDuration(jitter)} of rndtime ${formatDuration(increment.rndtime)}`);
+  }
+  if (increment.maxtime !== undefined && increment.maxtime > 0 && seconds > increment.maxtime) {
+    steps.push(`(${formatDuration(seconds)}), capped by maxtime ${formatDuration(increment.maxtime)}`);
+    seconds = increment.maxtime;
+  }
+  seconds = Math.round(seconds);
+  return { seconds, rule: `${steps.join(" ")} = ${formatDuration(seconds)}` };
 }
 
 /** The largest of `multipliers[0..min(count, last)]`: later bans never use a smaller multiplier. */

@@ -166,21 +166,50 @@ export function pamFailure(text: string, start: number, end: number, out: SshdMa
 }
 
 /**
- * `pam_<module>(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=<host>[  user=<user>]`
- * from after `pam_`. The user name (client text) comes last, so the first ` rhost=` is PAM's.
+ * `pam_<module>(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=<ruser> rhost=<host>[
+ * user=<user>]` from after `pam_` (Linux-PAM pam_unix: `"... ruser=%s rhost=%s%s%s"`, the last two `  user=`
+ * and the name). PAM writes both names as the client sent them (sshd's escaping does not apply), and they
+ * surround the host: `ruser=x rhost=198.51.100.7 rhost=203.0.113.9` is a crafted ruser as much as a crafted
+ * user is after it. Every ` rhost=<token>` followed by the end of the message or `  user=` is a reading; one
+ * reading is the host (and its user the name after `  user=`, else ruser), several are candidates the
+ * connection's own address decides between (or the line names none).
  */
 export function pamModuleFailure(text: string, start: number, end: number, out: SshdMatch): boolean {
   const service = text.indexOf("(sshd:auth): authentication failure;", start);
   if (service === -1 || service - start > 20) return false;
-  const rhost = text.indexOf(" rhost=", service);
-  if (rhost === -1 || rhost >= end) return out.set(SSHD.pamModuleFailure);
-  const hostStart = rhost + 7;
-  let hostEnd = text.indexOf(" ", hostStart);
-  if (hostEnd === -1 || hostEnd > end) hostEnd = end;
-  const user = text.indexOf(" user=", hostEnd);
-  const userStart = user === -1 || user >= end ? -1 : user + 6;
-  if (hostEnd - hostStart > MAX_IP || addressEnd(text, hostStart, hostEnd) !== hostEnd) {
-    return out.set(SSHD.pamModuleFailure, -1, -1, userStart, userStart === -1 ? -1 : end);
+  out.set(SSHD.pamModuleFailure);
+  // logname, uid, euid and tty are PAM's and sshd's own: the first ` ruser=` is PAM's.
+  const ruser = text.indexOf(" ruser=", service);
+  if (ruser === -1 || ruser >= end) return true;
+  const ruserStart = ruser + 7;
+  const tail = withoutSuffix(text, ruserStart, end, " [preauth]");
+  let readings = 0;
+  let hostStart = -1;
+  let hostEnd = -1;
+  for (let rhost = text.indexOf(" rhost=", ruserStart - 1); rhost !== -1 && rhost < tail; ) {
+    const valueStart = rhost + 7;
+    let valueEnd = text.indexOf(" ", valueStart);
+    if (valueEnd === -1 || valueEnd > tail) valueEnd = tail;
+    if (valueEnd === tail || text.startsWith("  user=", valueEnd)) {
+      readings++;
+      hostStart = valueStart;
+      hostEnd = valueEnd;
+      if (valueEnd > valueStart && addressEnd(text, valueStart, valueEnd) === valueEnd)
+        out.addCandidate(valueStart, valueEnd);
+    }
+    rhost = text.indexOf(" rhost=", rhost + 1);
   }
-  return out.set(SSHD.pamModuleFailure, hostStart, hostEnd, userStart, userStart === -1 ? -1 : end);
+  if (readings !== 1) {
+    // Several readings: only the connection's own address may decide; one that is not an address is none.
+    if (readings > out.candidateCount) out.candidateCount = 0;
+    return true;
+  }
+  out.candidateCount = 0;
+  const userStart = hostEnd === tail ? ruserStart : hostEnd + 7;
+  const userEnd = hostEnd === tail ? hostStart - 7 : tail;
+  const named = userEnd > userStart;
+  if (hostEnd - hostStart > MAX_IP || addressEnd(text, hostStart, hostEnd) !== hostEnd) {
+    return out.set(SSHD.pamModuleFailure, -1, -1, named ? userStart : -1, named ? userEnd : -1);
+  }
+  return out.set(SSHD.pamModuleFailure, hostStart, hostEnd, named ? userStart : -1, named ? userEnd : -1);
 }

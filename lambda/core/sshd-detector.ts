@@ -15,6 +15,7 @@ import { matchSshdMessage as matchSshdMessageImport, SshdMatch } from "./sshd-fi
 import { SSHD, type SshdPattern } from "./sshd-patterns";
 import type { StampClock } from "./stamp-clock";
 import type { Failure } from "./types";
+import { isSourceText, type UnbannableFailure, UnbannableSources } from "./unbannable-sources";
 
 // Module-local bindings for the per-line calls: the CommonJS that tsx/esbuild emit reads an imported binding
 // through a getter at every use.
@@ -23,6 +24,8 @@ const matchSshdMessage = matchSshdMessageImport;
 
 /** sshd processes whose connection state is kept (a power of two: see ConnectionTable). */
 export const MAX_CONNECTIONS = 1 << 16;
+/** PAM refusals held per connection (sshd's MaxAuthTries is 6 by default). */
+const MAX_REFUSALS = 16;
 /** A closed connection's pid seen again after this long is a new connection (pid reuse). */
 const CONNECTION_GAP_MS = 60_000;
 
@@ -58,7 +61,8 @@ function withAddress(failure: PendingFailure, ip: string): Failure {
 export class SshdDetector implements Detector {
   readonly stats = newStats();
   private readonly match = new SshdMatch();
-  private readonly connections = new ConnectionTable(MAX_CONNECTIONS);
+  private readonly unbannable = new UnbannableSources(this.stats);
+  private readonly connections = new ConnectionTable(MAX_CONNECTIONS, this.unbannable);
   private readonly addresses = new AddressCache();
   private readonly server = new ServerAddresses();
   /** Reused for every line: the hot path allocates nothing for lines that count nothing. */
@@ -123,10 +127,13 @@ export class SshdDetector implements Detector {
         counts && match.ipStart !== -1
           ? this.addresses.canonical(text, match.ipStart, match.ipEnd)
           : undefined;
-      found =
-        ip === undefined
-          ? NONE
-          : this.repeated(this.failure(text, end, line, pattern, context, ip), line.repeats);
+      if (ip !== undefined) {
+        found = this.repeated(this.failure(text, end, line, pattern, context, ip), line.repeats);
+      } else {
+        if (counts && match.ipStart !== -1)
+          this.unbannableSource(text, end, line, pattern, context, line.repeats);
+        found = NONE;
+      }
     } else {
       found = NONE;
       if (match.ipStart !== -1 || match.candidateCount === 0 || this.resolveByConnection(text, line.pid)) {
@@ -215,6 +222,26 @@ export class SshdDetector implements Detector {
     return ip === undefined ? undefined : this.server.learn(ip);
   }
 
+  takeUnbannable(): readonly UnbannableFailure[] {
+    return this.unbannable.take();
+  }
+
+  /** An uncorrelated line's source that is no address: `copies` unbannable failures. */
+  private unbannableSource(
+    text: string,
+    end: number,
+    line: LogLine,
+    pattern: SshdPattern,
+    context: LineContext,
+    copies: number,
+  ): void {
+    const match = this.match;
+    if (!isSourceText(text, match.ipStart, match.ipEnd)) return;
+    const failure = this.pending(text, end, line, pattern, context);
+    const source = detach(text.slice(match.ipStart, match.ipEnd));
+    for (let copy = 0; copy < copies; copy++) this.unbannable.add({ ...failure, source });
+  }
+
   end(): readonly Failure[] {
     this.connections.clear();
     this.server.clear();
@@ -251,6 +278,7 @@ export class SshdDetector implements Detector {
       if (pending !== undefined) {
         released = withAddress(pending, this.lineAddress(text));
         connections.pending[slot] = undefined;
+        connections.source[slot] = undefined;
       }
     }
     let counted: Failure | undefined;
@@ -258,17 +286,69 @@ export class SshdDetector implements Detector {
       connections.counted[slot]++;
       const address = hasIp ? this.lineAddress(text) : connectionAddress(connections, slot);
       if (address !== undefined) counted = this.failure(text, end, line, pattern, context, address);
-      else if (connections.pending[slot] === undefined)
+      else if (connections.pending[slot] === undefined) {
         connections.pending[slot] = this.pending(text, end, line, pattern, context);
+        // sshd named the source but not as an address (`from example.com` with UseDNS): a later line of the
+        // connection may still name the address; if none does, the failure is reported as unbannable.
+        if (match.ipStart !== -1 && isSourceText(text, match.ipStart, match.ipEnd))
+          connections.source[slot] = detach(text.slice(match.ipStart, match.ipEnd));
+      }
+    }
+    let refused: readonly Failure[] = NONE;
+    if (pattern === SSHD.pamModuleFailure) {
+      if (match.userStart !== -1) this.holdRefusal(slot, text, end, line, context);
+    } else if (pattern === SSHD.accepted) {
+      if (connections.refusals[slot] !== undefined) refused = this.otherUsersRefused(slot, text);
+    } else if (pattern.role !== "helper" && pattern.role !== "summary") {
+      // sshd's own line for the attempt: what PAM refused before it is this attempt, counted (or not) here.
+      connections.refusals[slot] = undefined;
     }
     if (pattern.nextRound && connections.open[slot] === OPEN_CREDENTIAL) connections.open[slot] = OPEN_NONE;
     if (pattern.closes) {
       connections.closed[slot] = 1;
       connections.open[slot] = OPEN_NONE;
-      connections.lastSeen[slot] = this.clock.timeOf(line) ?? context.receivedAt ?? Number.NaN;
+      connections.lastSeen[slot] =
+        this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt ?? Number.NaN;
     }
+    if (refused.length > 0) return released === undefined ? refused : [released, ...refused];
     if (released !== undefined) return counted === undefined ? [released] : [released, counted];
     return counted === undefined ? NONE : [counted];
+  }
+
+  /** Keeps a PAM module's refusal of the connection (at most MAX_REFUSALS) until sshd says what came of it. */
+  private holdRefusal(slot: number, text: string, end: number, line: LogLine, context: LineContext): void {
+    const refusals = this.connections.refusals;
+    const held = refusals[slot] ?? [];
+    if (held.length >= MAX_REFUSALS) return;
+    held.push(this.pending(text, end, line, SSHD.pamModuleFailure, context));
+    refusals[slot] = held;
+  }
+
+  /**
+   * The connection logged in (`Accepted ... for U from A`): a PAM module's refusal for U was another module's
+   * success (gh-2070: pam_unix then pam_ldap) and counts nothing; one for another user name was a failed
+   * attempt, counted once per user name, for the address of the `Accepted` line (sshd's, never PAM's text).
+   */
+  private otherUsersRefused(slot: number, text: string): readonly Failure[] {
+    const connections = this.connections;
+    const held = connections.refusals[slot] as PendingFailure[];
+    connections.refusals[slot] = undefined;
+    const match = this.match;
+    if (match.ipStart === -1 || match.userStart === -1) return NONE;
+    const ip = this.addresses.canonical(text, match.ipStart, match.ipEnd);
+    if (ip === undefined) return NONE;
+    const accepted = userText(text, match.userStart, match.userEnd);
+    const users = new Set<string>();
+    const found: Failure[] = [];
+    for (const refusal of held) {
+      const user = refusal.user as string;
+      if (user === accepted || users.has(user)) continue;
+      users.add(user);
+      countHit(this.stats, refusal.patternId);
+      connections.counted[slot]++;
+      found.push(withAddress(refusal, ip));
+    }
+    return found;
   }
 
   /** Decides whether the line counts in its connection, and updates whether an attempt is open. */
@@ -309,7 +389,7 @@ export class SshdDetector implements Detector {
     if (hasIp && !this.isConnectionAddress(slot)) return true;
     if (this.connections.closed[slot] === 0) return false;
     if (counts && pattern.role !== "summary") return true;
-    const time = this.clock.timeOf(line) ?? context.receivedAt;
+    const time = this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt;
     return time !== undefined && time - (this.connections.lastSeen[slot] as number) > CONNECTION_GAP_MS;
   }
 
@@ -324,7 +404,7 @@ export class SshdDetector implements Detector {
     const match = this.match;
     return {
       ip,
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       user: match.userStart === -1 ? undefined : userText(text, match.userStart, match.userEnd),
@@ -358,7 +438,7 @@ export class SshdDetector implements Detector {
   ): PendingFailure {
     const match = this.match;
     return {
-      at: this.clock.timeOf(line) ?? context.receivedAt,
+      at: this.clock.timeOf(line, context.receivedAt) ?? context.receivedAt,
       patternId: pattern.id,
       family: pattern.family,
       // Held until a later line names the address: copies, so that it pins no log text.

@@ -40,7 +40,14 @@ function pattern(
   id: string,
   family: SshdPattern["family"],
   role: PatternRole,
-  flags: { closes?: boolean; correlated?: boolean; opens?: boolean; nextRound?: boolean } = {},
+  flags: {
+    closes?: boolean;
+    correlated?: boolean;
+    opens?: boolean;
+    nextRound?: boolean;
+    /** A second family whose modes count the line too. */
+    alsoIn?: SshdPattern["family"];
+  } = {},
 ): SshdPattern {
   return {
     id,
@@ -50,7 +57,10 @@ function pattern(
     correlated: flags.correlated ?? true,
     opens: flags.opens ?? false,
     nextRound: flags.nextRound ?? false,
-    bit: role === "helper" ? 0 : FAMILY_BIT[family],
+    bit:
+      role === "helper"
+        ? 0
+        : FAMILY_BIT[family] | (flags.alsoIn === undefined ? 0 : FAMILY_BIT[flags.alsoIn]),
   };
 }
 
@@ -87,16 +97,24 @@ export const SSHD = {
   unableToNegotiate: pattern("sshd.unable-to-negotiate", "extra", "attempt", { closes: true }),
   noMatchingAlgorithm: pattern("sshd.no-matching-algorithm", "extra", "precursor"),
   noAuthMethods: pattern("sshd.no-auth-methods", "extra", "summary"),
-  /** Closed before authentication by a client that named a user and offered nothing acceptable. */
-  closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", { closes: true }),
+  /**
+   * Closed before authentication by a client that named a user and offered nothing acceptable: a client that
+   * could not authenticate (extra) and a connection that ended without a failed attempt (ddos, as fail2ban).
+   */
+  closedPreauthUser: pattern("sshd.closed-preauth-user", "extra", "summary", {
+    closes: true,
+    alsoIn: "ddos",
+  }),
   /** PerSourcePenalties: a source the configuration refuses (`RefuseConnection`). */
   penaltyRefused: pattern("sshd.penalty-refused", "extra", "attempt", { correlated: false }),
 
   accepted: pattern("sshd.accepted", "normal", "helper"),
   postponed: pattern("sshd.postponed", "normal", "helper", { nextRound: true }),
   /**
-   * pam_unix's `authentication failure; ... rhost=`: for keyboard-interactive PAM runs in a child process
-   * whose pid is not the connection's, and sshd writes its own line for the same refusal (fail2ban: nofail).
+   * pam_unix's `authentication failure; ... rhost=`: sshd writes its own line for the same refusal, which is the
+   * one counted (for keyboard-interactive PAM runs in a child process whose pid is not the connection's). When
+   * sshd writes none and the connection logs in as another user, the refusal was a failed attempt (gh-2070):
+   * the detector counts it then, for the address of the `Accepted` line.
    */
   pamModuleFailure: pattern("sshd.pam-module-failure", "normal", "helper"),
   /** `Failed publickey` / `Failed hostbased` (fail2ban's `publickey = nofail`) and `Failed none` (a probe). */

@@ -2,6 +2,7 @@
  * Log-line time stamps: where they are in a line (used by log-line.ts) and what time they mean (StampClock).
  */
 import type { LogLine } from "./log-line";
+import { reconcileWithEvent, WallClockZone } from "./stamp-reconcile";
 
 /** How the line wrote its time. */
 export type StampFormat = "syslog" | "rfc3339" | "none";
@@ -69,33 +70,41 @@ export function isRfc3339Start(text: string, position: number): boolean {
 const DAY_MS = 86_400_000;
 
 /**
- * Turns stamps into epoch milliseconds. Year-less syslog stamps are read as UTC in `year` when given, else
- * in the year of `now` unless that lies more than a day in the future (a stamp written in local time east
- * of UTC may run up to 14 hours ahead), in which case the year before: December lines read in January.
+ * Turns stamps into epoch milliseconds. Stamps with an offset are taken as written. A year-less, zone-less syslog
+ * stamp is placed by its line's event time when it has one (the responder: stamp-reconcile.ts); otherwise it is
+ * read in `zone` (default UTC), in `year` when given, else in the year of `now` unless that lies more than a day
+ * in the future, in which case the year before: December lines read in January.
  */
 export class StampClock {
   private readonly nowYear: number;
+  private readonly zone: WallClockZone | undefined;
   /** The start of the last day seen (`month * 32 + day`), this year and the year before. */
   private dayKey = -1;
   private dayStart = 0;
   private dayStartYearBefore = 0;
 
+  /** `zone`: see {@link WallClockZone}; throws RangeError when unknown. */
   constructor(
     private readonly now: number,
     private readonly year?: number,
+    zone?: string,
   ) {
     this.nowYear = year ?? new Date(now).getUTCFullYear();
+    this.zone = zone === undefined ? undefined : new WallClockZone(zone);
   }
 
-  /** Epoch ms of the line's stamp, or undefined when it has none or it is not a valid time. */
-  timeOf(line: LogLine): number | undefined {
+  /**
+   * Epoch ms of the line's stamp, or undefined when it has none or it is not a valid time. `receivedAt`: the
+   * epoch ms of the line's CloudWatch event, which places a syslog stamp.
+   */
+  timeOf(line: LogLine, receivedAt?: number): number | undefined {
     if (line.stampFormat === "none") return undefined;
     if (line.stampFormat === "rfc3339") return rfc3339Time(line.text, line.stampStart, line.stampEnd);
-    return this.syslogTime(line.text, line.stampStart);
+    return this.syslogTime(line.text, line.stampStart, receivedAt);
   }
 
   /** `Mmm dd hh:mm:ss[.ffffff]` at `start`. */
-  private syslogTime(text: string, start: number): number | undefined {
+  private syslogTime(text: string, start: number, receivedAt: number | undefined): number | undefined {
     const month = monthIndex(text, start);
     const clock = syslogTimeStart(text, start);
     if (clock === -1) return undefined;
@@ -105,16 +114,19 @@ export class StampClock {
     const seconds = digitsAt(text, clock + 6, 2);
     if (month === -1 || day < 1 || day > 31 || Math.min(hours, minutes, seconds) < 0) return undefined;
     if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
+    const timeOfDay = ((hours * 60 + minutes) * 60 + seconds) * 1000 + fractionMs(text, clock + 8);
+    if (receivedAt !== undefined) return reconcileWithEvent(month, day, timeOfDay, receivedAt);
     const key = month * 32 + day;
     if (key !== this.dayKey) {
       this.dayKey = key;
       this.dayStart = Date.UTC(this.nowYear, month, day);
       this.dayStartYearBefore = Date.UTC(this.nowYear - 1, month, day);
     }
-    const timeOfDay = ((hours * 60 + minutes) * 60 + seconds) * 1000 + fractionMs(text, clock + 8);
-    const time = this.dayStart + timeOfDay;
+    const zone = this.zone;
+    const time = zone === undefined ? this.dayStart + timeOfDay : zone.toUtc(this.dayStart + timeOfDay);
     if (this.year !== undefined || time <= this.now + DAY_MS) return time;
-    return this.dayStartYearBefore + timeOfDay;
+    const yearBefore = this.dayStartYearBefore + timeOfDay;
+    return zone === undefined ? yearBefore : zone.toUtc(yearBefore);
   }
 }
 

@@ -13,6 +13,8 @@ export const METRIC = {
   naclSlotsFree: "NaclSlotsFree",
   evictions: "Evictions",
   skippedLines: "SkippedLines",
+  /** Journald records claiming to be sshd's failure lines but written by another process (journald-record.ts). */
+  forgedLines: "ForgedLines",
   reconciled: "DriftRepaired",
   /** Addresses and CIDRs in the overflow target after the unbanner's sync. */
   overflowSize: "OverflowSize",

@@ -2,6 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type CoverReport, CoverService } from "../aws/cover-service";
 import type { ProposedBans } from "../aws/proposed-bans";
 import { METRIC } from "../core/telemetry";
+import { liftAllowed } from "./lift-allowed";
 import { holdInOverflow } from "./overflow";
 import { type ResponderSummary, respond } from "./respond";
 import type { Runtime } from "./runtime";
@@ -36,6 +37,7 @@ export async function aggregate(
     vpcCidrs: () => runtime.resolver.vpcCidrs(),
     newAllocator: () => runtime.newAllocator(),
     claimGraceSeconds: runtime.claimGraceSeconds,
+    reachable: async (nowSeconds) => (await runtime.allowlist.list(nowSeconds)).map((entry) => entry.cidr),
     coverEvicted: runtime.overflow !== undefined,
   });
   let report: CoverReport;
@@ -124,6 +126,8 @@ export async function respondAndAggregate(
 
 /** The unbanner with aggregation: lifts, reconciles, then lifts ended covered bans and consolidates the covers. */
 export async function unbanAndAggregate(runtime: Runtime, now: number): Promise<UnbannerSummary> {
+  // Bans the runtime allowlist holds go first (lift-allowed.ts), then the ended ones, the reconcile and covers.
+  await liftAllowed(runtime, now);
   const summary = await unban(runtime, now);
   if ((await aggregate(runtime, now, true)) !== undefined) runtime.metrics.publishStoredMetrics();
   return summary;

@@ -251,6 +251,7 @@ async function carryOut(
           endsAt: ban.endsAt,
           banNumber: ban.banNumber,
           reason: ban.reason,
+          lengthRule: "the organization's ban, as the deciding account published it",
         },
         failures: 0,
         lines: [],

@@ -5,6 +5,7 @@ import { blockId } from "../aws/store";
 import { type IpRecord, type WindowBlock, windowBlockKey } from "../aws/store-items";
 import { type BlockVerdict, planBlock } from "../aws/window-blocks";
 import { type BanDecision, decideBan, type FailureGroup } from "../core/batch";
+import { streamInstance } from "../core/event-lines";
 import { denyPortRange } from "../core/nacl-plan";
 import type { LogsPayload } from "./decode";
 import { mapSettled } from "./map-settled";
@@ -197,9 +198,10 @@ async function ban(
     ip: group.ip,
     decision,
     failures: verdict.failures,
+    failureTimes: verdict.failureTimes,
     lines: verdict.lines,
     targets: targets.naclIds,
-    instanceId: payload.logStream,
+    instanceId: streamInstance(payload.logStream),
     portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
   };
   const decided: Ban = { group, decision, failures: verdict.failures, basis: targets.basis };
@@ -297,7 +299,7 @@ async function announce(
     pending,
     reason: decision.reason,
     banNumber: decision.banNumber,
-    instanceId: payload.logStream,
+    instanceId: streamInstance(payload.logStream),
     ...(ban === undefined ? {} : { bannedAt: ban.bannedAtIso }),
   });
   return { kind: "banned", failures, pending: isPending };

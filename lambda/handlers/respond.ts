@@ -3,6 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { NaclResolution } from "../aws/nacl-resolver";
 import { type FailureGroup, groupFailures } from "../core/batch";
 import { createDetector } from "../core/create-detector";
+import { type EventLines, eventLines, streamInstance, withoutSshdText } from "../core/event-lines";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
@@ -71,8 +72,17 @@ export async function respond(
     logger.info("control message skipped", { logGroup: payload.logGroup });
     return EMPTY;
   }
-  const detected = detect(runtime.config.jails, payload, now);
-  const { groups, ignored } = groupFailures(detected.failuresByJail, payload.logEvents);
+  const lines = await readLines(runtime, payload, now);
+  const detected = detect(runtime.config.jails, payload, lines, now);
+  const grouped = groupFailures(detected.failuresByJail, payload.logEvents);
+  // The runtime allowlist (`cloudjail ignore add`) exempts as ignoreip does, read at most once a minute.
+  const allowed = grouped.groups.length === 0 ? undefined : await runtime.allowed.matcher(now);
+  const groups = grouped.groups.filter((group) => allowed?.allows(group.jail.name, group.ip) !== true);
+  const ignored =
+    grouped.ignored +
+    grouped.groups
+      .filter((group) => allowed?.allows(group.jail.name, group.ip) === true)
+      .reduce((sum, group) => sum + group.failures.length, 0);
   const ips = [...new Set(groups.map((group) => group.ip))];
   const read = await runtime.store.readBatch(ips);
   let resolution: Promise<NaclResolution> | undefined;
@@ -80,7 +90,7 @@ export async function respond(
     allocator: runtime.newAllocator(),
     // One batch is one log stream: its NACLs are resolved once, however many IPs it bans.
     targets: () => {
-      resolution ??= runtime.resolver.resolve(payload.logStream);
+      resolution ??= runtime.resolver.resolve(streamInstance(payload.logStream));
       return resolution;
     },
     proposes: place !== undefined,
@@ -130,6 +140,19 @@ export async function respond(
   metrics.addMetric(METRIC.bans, MetricUnit.Count, summary.bans.length);
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
   metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(METRIC.forgedLines, MetricUnit.Count, lines.forged);
+  if (lines.duplicateSource > 0) {
+    logger.info("sshd file lines left out: the host's journal is read instead", {
+      logStream: payload.logStream,
+      lines: lines.duplicateSource,
+    });
+  }
+  if (lines.forged > 0) {
+    logger.warn("sshd lines written by another process: not counted", {
+      logStream: payload.logStream,
+      forged: lines.forged,
+    });
+  }
   metrics.publishStoredMetrics();
   logger.info("batch done", {
     logStream: payload.logStream,
@@ -141,8 +164,22 @@ export async function respond(
   return summary;
 }
 
-/** Runs every enabled log jail's detector over the batch. */
-function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number) {
+/**
+ * The batch's lines, one source per host: a batch of journald records writes down that its host's journal arrives;
+ * the sshd lines of a host whose journal arrives are left out of its file batches.
+ */
+async function readLines(runtime: Runtime, payload: LogsPayload, now: number): Promise<EventLines> {
+  const lines = eventLines(payload.logEvents);
+  const host = streamInstance(payload.logStream);
+  if (lines.journaldRecords > 0) await runtime.journaldHosts.sawJournal(host, now);
+  else if (lines.sshdTextIndexes.length > 0 && (await runtime.journaldHosts.sendsJournal(host, now))) {
+    return withoutSshdText(lines);
+  }
+  return lines;
+}
+
+/** Runs every enabled log jail's detector over the batch's lines (event-lines.ts). */
+function detect(jails: readonly JailConfig[], payload: LogsPayload, lines: EventLines, now: number) {
   const failuresByJail = new Map<JailConfig, Failure[]>();
   let skipped = 0;
   for (const jail of jails) {
@@ -150,7 +187,9 @@ function detect(jails: readonly JailConfig[], payload: LogsPayload, now: number)
     const detector = createDetector({ filter: jail, now });
     const found: Failure[] = [];
     payload.logEvents.forEach((logEvent, index) => {
-      found.push(...detector.push(logEvent.message, { line: index + 1, receivedAt: logEvent.timestamp }));
+      const text = lines.texts[index];
+      if (text === undefined) return;
+      found.push(...detector.push(text, { line: index + 1, receivedAt: logEvent.timestamp }));
     });
     found.push(...detector.end());
     failuresByJail.set(jail, found);

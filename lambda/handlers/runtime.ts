@@ -5,15 +5,18 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { NetworkFirewallClient } from "@aws-sdk/client-network-firewall";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
+import { Allowlist } from "../aws/allowlist";
+import { AllowlistCache } from "../aws/allowlist-cache";
 import { BanService } from "../aws/ban-service";
 import { createOverflowTarget, type OverflowClients } from "../aws/create-overflow-target";
+import { JournaldHosts } from "../aws/journald-hosts";
 import { Ec2NaclEnforcer } from "../aws/nacl-enforcer";
 import { NaclResolver } from "../aws/nacl-resolver";
 import { type Notifier, SILENT_NOTIFIER, SnsNotifier } from "../aws/notifier";
 import { type OverflowRef, parseOverflowRef } from "../aws/overflow-ref";
 import { OverflowSync } from "../aws/overflow-sync";
 import type { OverflowTarget } from "../aws/overflow-target";
-import type { RetryOptions } from "../aws/retry";
+import { SDK_RETRY } from "../aws/sdk-retry";
 import { SlotAllocator } from "../aws/slot-allocator";
 import { SlotLeases } from "../aws/slot-leases";
 import { CloudjailStore, createDocumentClient } from "../aws/store";
@@ -85,25 +88,22 @@ export interface RuntimeClients extends OverflowClients {
 /**
  * Clients built from the SDK's standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
  * `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_SNS`, the credential chain), so that the handlers run unchanged
- * against any endpoint. EC2 calls are retried by the enforcer (with jitter), not again by the SDK.
+ * against any endpoint. EC2, WAFv2 and Network Firewall calls are retried by the SDK in adaptive mode (SDK_RETRY),
+ * which slows a throttled client down as well; DynamoDB keeps the SDK's standard retries.
  */
 export function clientsFromEnvironment(environment: RuntimeEnvironment): RuntimeClients {
   const overflow = environment.overflow?.kind;
   return {
     dynamodb: new DynamoDBClient({}),
-    ec2: new EC2Client({ maxAttempts: 1 }),
+    ec2: new EC2Client(SDK_RETRY),
     ...(environment.config.topicArn === undefined ? {} : { sns: new SNSClient({}) }),
-    ...(overflow === "waf" ? { wafv2: new WAFV2Client({ maxAttempts: 1 }) } : {}),
-    ...(overflow === "network-firewall"
-      ? { networkFirewall: new NetworkFirewallClient({ maxAttempts: 1 }) }
-      : {}),
+    ...(overflow === "waf" ? { wafv2: new WAFV2Client(SDK_RETRY) } : {}),
+    ...(overflow === "network-firewall" ? { networkFirewall: new NetworkFirewallClient(SDK_RETRY) } : {}),
   };
 }
 
 /** Knobs for tests and local tools; production uses the defaults. */
 export interface RuntimeOptions {
-  /** Retry policy of EC2 calls. @default the enforcer's (6 attempts, 100 ms base, full jitter) */
-  readonly retry?: RetryOptions;
   /** Epoch ms, for the resolver's cache only (handlers pass the invocation time explicitly). @default Date.now */
   readonly clock?: () => number;
   /** Uniform in [0, 1), for bantime.rndtime. @default Math.random */
@@ -128,10 +128,16 @@ export interface Runtime {
   readonly config: CloudjailConfig;
   readonly tableName: string;
   readonly store: CloudjailStore;
+  /** Which hosts' journals arrive (one source per host), cached for the container's life. */
+  readonly journaldHosts: JournaldHosts;
   readonly leases: SlotLeases;
   readonly enforcer: Ec2NaclEnforcer;
   readonly resolver: NaclResolver;
   readonly bans: BanService;
+  /** The runtime allowlist (`cloudjail ignore`) and the ranges unbans keep out of covers. */
+  readonly allowlist: Allowlist;
+  /** The allowlist's `ignore` entries, re-read at most once a minute (allowlist-cache.ts). */
+  readonly allowed: AllowlistCache;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -152,13 +158,10 @@ export function createRuntime(
   const { config, tableName } = environment;
   const documents = createDocumentClient(clients.dynamodb);
   const store = new CloudjailStore(documents, tableName);
+  const allowlist = new Allowlist(documents, tableName);
   const leases = new SlotLeases(documents, tableName);
-  const enforcer = new Ec2NaclEnforcer(clients.ec2, {
-    ...options.retry,
-    reservedRuleRange: config.nacl.reservedRuleRange,
-  });
+  const enforcer = new Ec2NaclEnforcer(clients.ec2, { reservedRuleRange: config.nacl.reservedRuleRange });
   const resolver = new NaclResolver(clients.ec2, {
-    ...options.retry,
     settings: config.nacl,
     now: options.clock ?? Date.now,
   });
@@ -169,17 +172,18 @@ export function createRuntime(
       : SILENT_NOTIFIER);
   const overflow =
     options.overflow ??
-    (environment.overflow === undefined
-      ? undefined
-      : createOverflowTarget(environment.overflow, clients, options.retry));
+    (environment.overflow === undefined ? undefined : createOverflowTarget(environment.overflow, clients));
   return {
     config,
     tableName,
     store,
+    journaldHosts: new JournaldHosts(documents, tableName),
     leases,
     enforcer,
     resolver,
     bans: new BanService(store, leases, enforcer),
+    allowlist,
+    allowed: new AllowlistCache(allowlist),
     notifier,
     logger: options.logger ?? new Logger({ serviceName: "cloudjail" }),
     metrics: options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cloudjail" }),

@@ -1,10 +1,11 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
-import type { AwsClientStub } from "aws-sdk-client-mock";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ec2ModelRequestHandler } from "../../bin/local/ec2-request-handler";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { Ec2NaclEnforcer, OutsideReservedRangeError } from "../../lambda/aws/nacl-enforcer";
-import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
+import { LOCAL_CREDENTIALS } from "../support/dynalite";
+import { testRetryStrategy } from "../support/sdk-retry";
 
 const range = { first: 1, last: 99 };
 const userEntries = [
@@ -21,27 +22,27 @@ const userEntries = [
 ];
 
 let model: NaclModel;
-let stub: AwsClientStub<EC2Client>;
 let naclId: string;
-let sleeps: number[];
+/** The backoff ceilings the SDK computed for the last enforcer's retries (its waits are skipped). */
+let backoffs: number[];
 
+/** An enforcer whose EC2 client reaches the model through the SDK's whole stack, retried by the SDK. */
 function enforcer(options: { maxAttempts?: number } = {}) {
-  return new Ec2NaclEnforcer(new EC2Client({ region: "us-east-1" }), {
-    reservedRuleRange: range,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    ...options,
+  const retry = testRetryStrategy(options.maxAttempts ?? 6);
+  backoffs = retry.delays;
+  const client = new EC2Client({
+    region: "us-east-1",
+    credentials: LOCAL_CREDENTIALS,
+    requestHandler: ec2ModelRequestHandler(model),
+    retryStrategy: retry.strategy,
   });
+  return new Ec2NaclEnforcer(client, { reservedRuleRange: range });
 }
 
 function setUp(quota = 20) {
   model = new NaclModel({ quota });
   const vpcId = model.addVpc({ cidrBlock: "10.0.0.0/16", ipv6CidrBlock: "2600:1f18:aaaa::/56" });
   naclId = model.addNacl({ vpcId, entries: userEntries });
-  stub = mockEc2WithNaclModel(model);
-  sleeps = [];
 }
 
 /** Every entry the user owns, exactly as it was: cloudjail must never change one. */
@@ -50,7 +51,6 @@ function userRulesOf(id: string) {
 }
 
 beforeEach(() => setUp());
-afterEach(() => stub.restore());
 
 describe("Ec2NaclEnforcer.addDeny", () => {
   it("writes an ingress DENY of all traffic for IPv4 and with Ipv6CidrBlock for IPv6", async () => {
@@ -133,15 +133,16 @@ describe("Ec2NaclEnforcer.addDeny", () => {
   });
 });
 
-describe("Ec2NaclEnforcer retries", () => {
-  it("retries RequestLimitExceeded with full-jitter exponential backoff until the call succeeds", async () => {
+describe("Ec2NaclEnforcer retries (the SDK's adaptive strategy)", () => {
+  it("has RequestLimitExceeded retried as throttling, backing off from the SDK's throttling base, until it succeeds", async () => {
     model.throttleNext(4);
     const jail = enforcer();
     expect(await jail.addDeny({ naclId, ruleNumber: 6, cidr: "203.0.113.9/32" })).toEqual({
       status: "added",
     });
-    // random() = 0.5 -> half of 100, 200, 400, 800 ms.
-    expect(sleeps).toEqual([50, 100, 200, 400]);
+    // The SDK's throttling base (1 s, where a transient error gets 50 ms), doubling: the ceilings of its jitter.
+    expect(backoffs).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(model.calls.CreateNetworkAclEntry).toBe(5);
     expect(jail.stats).toEqual({ calls: 5, retries: 4 });
   });
 
@@ -237,7 +238,6 @@ describe("Ec2NaclEnforcer invariants under any sequence of operations", () => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { maxLength: 60 }), async (operations) => {
-        stub.restore();
         setUp(20);
         const before = userRulesOf(naclId);
         const jail = enforcer();

@@ -1,12 +1,15 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ec2ModelRequestHandler } from "../../bin/local/ec2-request-handler";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { NaclResolver, type NaclResolverOptions } from "../../lambda/aws/nacl-resolver";
+import { LOCAL_CREDENTIALS } from "../support/dynalite";
 import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
+import { testRetryStrategy } from "../support/sdk-retry";
 
 let model: NaclModel;
-let stub: AwsClientStub<EC2Client>;
+let stub: AwsClientStub<EC2Client> | undefined;
 let now: number;
 const fleet = {
   vpcA: "",
@@ -39,10 +42,29 @@ beforeEach(() => {
   stub = mockEc2WithNaclModel(model);
 });
 
-afterEach(() => stub.restore());
+afterEach(() => {
+  stub?.restore();
+  stub = undefined;
+});
 
 function resolver(settings: NaclResolverOptions["settings"], ttlMs = 60_000) {
   return new NaclResolver(new EC2Client({ region: "us-east-1" }), { settings, now: () => now, ttlMs });
+}
+
+/**
+ * A client that reaches the model through the SDK's whole stack (the mock of every EC2Client is lifted for the rest
+ * of the test), retried by the SDK's adaptive strategy with `maxAttempts`.
+ */
+function retryingClient(maxAttempts: number): EC2Client {
+  stub?.restore();
+  stub = undefined;
+  const client = new EC2Client({
+    region: "us-east-1",
+    credentials: LOCAL_CREDENTIALS,
+    requestHandler: ec2ModelRequestHandler(model),
+    retryStrategy: testRetryStrategy(maxAttempts).strategy,
+  });
+  return client;
 }
 
 describe("NaclResolver, scope vpc", () => {
@@ -105,15 +127,15 @@ describe("NaclResolver, scope subnet", () => {
     expect(model.calls.DescribeInstances).toBe(0);
   });
 
-  it("retries a throttled lookup", async () => {
+  it("has a throttled lookup retried by the SDK, and counts its attempts", async () => {
     model.throttleNext(2);
-    const subnetScope = new NaclResolver(new EC2Client({ region: "us-east-1" }), {
+    const subnetScope = new NaclResolver(retryingClient(6), {
       settings: { scope: "subnet", vpcIds: [fleet.vpcA] },
       now: () => now,
-      sleep: async () => {},
     });
     expect((await subnetScope.resolve(fleet.webInstance)).naclIds).toEqual([fleet.naclA]);
     expect(subnetScope.calls).toBe(4);
+    expect(model.totalCalls()).toBe(4);
   });
 });
 
@@ -157,14 +179,13 @@ describe("NaclResolver, CIDR blocks of the protected VPCs", () => {
   });
 
   it("lets an EC2 error through once the retries are spent, and answers again when EC2 does", async () => {
-    const vpcScope = new NaclResolver(new EC2Client({ region: "us-east-1" }), {
+    const vpcScope = new NaclResolver(retryingClient(3), {
       settings: { scope: "vpc", vpcIds: [fleet.vpcA] },
       now: () => now,
-      sleep: async () => {},
-      maxAttempts: 3,
     });
     model.throttleNext(3, ["DescribeVpcs"]);
     await expect(vpcScope.vpcCidrs()).rejects.toMatchObject({ name: "RequestLimitExceeded" });
+    expect(model.calls.DescribeVpcs).toBe(3);
     expect(await vpcScope.vpcCidrs()).toEqual(["10.0.0.0/16"]);
   });
 });

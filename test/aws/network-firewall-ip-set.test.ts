@@ -21,7 +21,7 @@ function setUp(capacity = 100) {
   const adapter = new NetworkFirewallIpSet(
     new NetworkFirewallClient({ region: "eu-west-1" }),
     { ruleGroupArn: ARN, variable: "CLOUDJAIL_BANNED" },
-    { limit: capacity - 1, sleep: async () => {} },
+    { limit: capacity - 1 },
   );
   return { model, adapter };
 }

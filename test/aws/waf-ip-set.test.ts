@@ -22,7 +22,6 @@ function setUp(version: "IPV4" | "IPV6" = "IPV4") {
         waits.push(ms);
         clock += ms;
       },
-      baseDelayMs: 1,
     },
   );
   return { model, adapter, waits };

@@ -187,7 +187,7 @@ describe("the cloudjail stack", () => {
   });
 
   describe("log shipping", () => {
-    it("stores a CloudWatch agent configuration the agent's fetch-config finds by name", () => {
+    it("stores a CloudWatch agent configuration, files and journal, that the agent finds by name", () => {
       const { Properties } = resourceNamed("AWS::SSM::Parameter", "AgentConfig").resource;
       expect(Properties.Name).toBe(AGENT_PARAMETER_NAME);
       const agent = JSON.parse(resolveIntrinsics(Properties.Value) as string);
@@ -199,6 +199,27 @@ describe("the cloudjail stack", () => {
           log_stream_name: "{instance_id}",
         })),
       );
+      expect(agent.logs.logs_collected.journald.collect_list).toEqual([
+        expect.objectContaining({
+          log_group_name: `<Ref:${logGroup}>`,
+          log_stream_name: "{instance_id}/journald",
+        }),
+      ]);
+    });
+
+    it("onboards instances tagged cloudjail:protect: installs the agent, appends cloudjail's configuration", () => {
+      for (const document of ["AWS-ConfigureAWSPackage", "AmazonCloudWatch-ManageAgent"]) {
+        template.hasResourceProperties("AWS::SSM::Association", {
+          Name: document,
+          Targets: [{ Key: "tag-key", Values: ["cloudjail:protect"] }],
+          ScheduleExpression: "rate(30 minutes)",
+        });
+      }
+    });
+
+    it("outputs the managed policy instance roles need to ship", () => {
+      const policy = resourceNamed("AWS::IAM::ManagedPolicy", "InstancePolicy").id;
+      expect(template.toJSON().Outputs.InstancePolicyArn.Value).toEqual({ Ref: policy });
     });
 
     it("subscribes the responder to the auth log group with a pattern derived from the enabled jails", () => {
@@ -342,6 +363,8 @@ describe("a stack that subscribes existing log groups instead of shipping its ow
     existing.hasResourceProperties("AWS::Logs::SubscriptionFilter", { LogGroupName: "/var/log/secure" });
     existing.hasResourceProperties("AWS::Logs::SubscriptionFilter", { LogGroupName: "/fleet/auth" });
     existing.resourceCountIs("AWS::SSM::Parameter", 0);
+    existing.resourceCountIs("AWS::SSM::Association", 0);
+    existing.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
   });
 
   it("reserves no concurrency when told the account cannot spare it", () => {

@@ -34,6 +34,7 @@ const ban: BanView = {
   state: "enforced",
   naclEntries: [{ naclId: "acl-1", ruleNumber: 1 }],
   pending: {},
+  why: { seconds: 3600, failureTimes: [], instanceIds: [], lines: [] },
 };
 
 describe("the demo timeline", () => {

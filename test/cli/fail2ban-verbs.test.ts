@@ -155,7 +155,7 @@ describe("cloudjail set <jail> banip|unbanip", () => {
     const setting = await run(["set", "sshd", "bantime", "600"]);
     expect([setting.exitCode, setting.error?.message]).toEqual([
       2,
-      'cannot set "bantime" here: banip and unbanip only; a jail\'s settings deploy with the stack (see cloudjail reload)',
+      'cannot set "bantime" here: banip, unbanip, addignoreip and delignoreip only; a jail\'s settings deploy with the stack (see cloudjail reload)',
     ]);
     expect((await run(["set", "sshd", "unbanp", "203.0.113.5"])).error?.message).toMatch(
       /did you mean "unbanip"\?/,

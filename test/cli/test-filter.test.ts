@@ -70,6 +70,26 @@ describe("cloudjail test-filter", () => {
     expect(summary).toMatch(/Elapsed: \d+\.\d{3} s, \d+ lines\/s/);
   });
 
+  it("lists apart, as not bannable, the failures sshd wrote with a host name or a non-canonical address", async () => {
+    const file = join(folder, "names.log");
+    writeFileSync(
+      file,
+      [
+        "Feb 25 14:34:11 belka sshd[31607]: User root from example.com not allowed because not listed in AllowUsers",
+        "Jun 21 16:47:48 host sshd[13709]: error: PAM: Authentication failure for myhlj1374 from 192.030.0.6",
+        "Jun 21 16:47:49 host sshd[13710]: User admin from example.com not allowed because not in any group",
+        "Jun 21 16:47:50 host sshd[13711]: Failed password for root from 203.0.113.9 port 5 ssh2",
+      ].join("\n"),
+    );
+    const summary = await run(file);
+    expect(summary).toContain("Failures counted: 1 from 1 addresses");
+    expect(summary).toContain(
+      "Not bannable (sshd wrote no address): 3 failures\n          2  example.com\n          1  192.030.0.6\n",
+    );
+    expect(await run(file, { out: "ip" })).toBe("203.0.113.9\n");
+    expect(await run(logFile)).not.toContain("Not bannable");
+  });
+
   it("reads a file without a final newline and with CRLF line ends", async () => {
     const file = join(folder, "crlf.log");
     writeFileSync(file, LOG.split("\n").join("\r\n"));

@@ -54,3 +54,14 @@ describe("CLOUDJAIL_OVERFLOW at cold start", () => {
     );
   });
 });
+
+describe("the runtime's AWS clients", () => {
+  it("retry EC2 and the overflow target's service with the SDK's adaptive mode, 6 attempts in all", async () => {
+    const clients = clientsFromEnvironment(readRuntimeEnvironment(env(JSON.stringify(WAF))));
+    for (const client of [clients.ec2, clients.wafv2]) {
+      const strategy = (await client?.config.retryStrategy()) as { mode?: string } | undefined;
+      expect(strategy?.mode).toBe("adaptive");
+      expect(await client?.config.maxAttempts()).toBe(6);
+    }
+  });
+});

@@ -102,10 +102,14 @@ describe("aggregation through the responder and the unbanner", () => {
     expect(first.failures).toBe(4000);
     expect(first.bans).toEqual([]);
     const countingRequests = totalRequests(counting.recorder.dynamoRequests);
-    // One read per 100 keys (the addresses' records and their blocks), one conditional write per block shard.
+    // One read per 100 keys (the addresses' records and their blocks), one conditional write per block shard, the
+    // container's first read of the runtime allowlist (then cached for a minute), and one read of whether the host's
+    // journal arrives (journald-hosts.ts: per host, container and minute).
     expect(Object.fromEntries(counting.recorder.dynamoRequests)).toEqual({
       BatchGetItemCommand: Math.ceil((ips.length + blockShards) / 100),
+      GetItemCommand: 1,
       PutItemCommand: blockShards,
+      QueryCommand: 1,
     });
     expect(countingRequests).toBeLessThanOrEqual(ips.length);
 

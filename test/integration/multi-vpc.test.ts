@@ -2,7 +2,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { ec2ModelRequestHandler } from "../../bin/local/ec2-request-handler";
 import { NaclModel } from "../../bin/local/nacl-model";
 import { SILENT_NOTIFIER } from "../../lambda/aws/notifier";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
@@ -11,13 +12,11 @@ import { DEFAULT_AGGREGATION } from "../../lambda/core/nacl-settings";
 import { respondAndAggregate } from "../../lambda/handlers/aggregate";
 import { createRuntime } from "../../lambda/handlers/runtime";
 import { LOCAL_CREDENTIALS, useDynalite } from "../support/dynalite";
-import { mockEc2WithNaclModel } from "../support/ec2-nacl-mock";
 import { sshdJail } from "../support/jails";
 import { attackLines, logsEvent, T0 } from "../support/runtime-world";
+import { testRetryStrategy } from "../support/sdk-retry";
 
 const db = useDynalite();
-let restore: () => void = () => {};
-afterEach(() => restore());
 
 const VPCS = [
   { cidrBlock: "10.0.0.0/16", ipv6CidrBlock: "2001:db8:1000::/56" },
@@ -30,8 +29,6 @@ describe("one stack protecting several VPCs, IPv4 and IPv6", () => {
     const vpcIds = VPCS.map((vpc) => model.addVpc(vpc));
     const extraNacl = model.addNacl({ vpcId: vpcIds[1] as string });
     const naclIds = [...vpcIds.map((vpcId) => model.defaultNaclOf(vpcId)), extraNacl];
-    const ec2Mock = mockEc2WithNaclModel(model);
-    restore = () => ec2Mock.restore();
     await db.createTable("multi-vpc");
     const config = {
       jails: [sshdJail()],
@@ -52,13 +49,17 @@ describe("one stack protecting several VPCs, IPv4 and IPv6", () => {
           region: "us-east-1",
           credentials: LOCAL_CREDENTIALS,
         }),
-        ec2: new EC2Client({ region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+        ec2: new EC2Client({
+          region: "us-east-1",
+          credentials: LOCAL_CREDENTIALS,
+          requestHandler: ec2ModelRequestHandler(model),
+          retryStrategy: testRetryStrategy(8).strategy,
+        }),
       },
       {
         logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
         metrics,
         notifier: SILENT_NOTIFIER,
-        retry: { sleep: async () => {}, baseDelayMs: 1, maxAttempts: 8 },
         clock: () => T0,
       },
     );

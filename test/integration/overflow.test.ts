@@ -214,7 +214,7 @@ describe("the Network Firewall overflow target", () => {
     const target = new NetworkFirewallIpSet(
       new NetworkFirewallClient({ region: "us-east-1" }),
       { ruleGroupArn: ARN, variable: "CLOUDJAIL_BANNED" },
-      { limit: capacity, sleep: async () => {} },
+      { limit: capacity },
     );
     const held = () =>
       (model.ruleGroup.RuleVariables?.IPSets?.CLOUDJAIL_BANNED?.Definition ?? []).filter(

@@ -217,10 +217,7 @@ describe("the loopback EC2 endpoint with the real EC2Client", () => {
   });
 
   it("runs the NACL enforcer end to end: add, idempotent add, conflict, full, remove", async () => {
-    const enforcer = new Ec2NaclEnforcer(client(), {
-      reservedRuleRange: { first: 1, last: 99 },
-      sleep: async () => {},
-    });
+    const enforcer = new Ec2NaclEnforcer(client(), { reservedRuleRange: { first: 1, last: 99 } });
     expect(await enforcer.addDeny({ naclId, ruleNumber: 1, cidr: "203.0.113.9/32" })).toEqual({
       status: "added",
     });

@@ -3,16 +3,19 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client, type NetworkAclEntry } from "@aws-sdk/client-ec2";
 import { vi } from "vitest";
+import { ec2ModelRequestHandler } from "../../bin/local/ec2-request-handler";
 import { NaclModel } from "../../bin/local/nacl-model";
 import type { BanNotice } from "../../lambda/aws/notifier";
 import type { IpRecord } from "../../lambda/aws/store-items";
 import { DEFAULT_NACL_SETTINGS } from "../../lambda/core/config";
+import { parseLogLine } from "../../lambda/core/log-line-parser";
+import { StampClock } from "../../lambda/core/stamp-clock";
 import type { CloudjailConfig, JailConfig, NaclSettings } from "../../lambda/core/types";
 import { encodeLogsEvent, type LogsSubscriptionEvent } from "../../lambda/handlers/decode";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../lambda/handlers/runtime";
 import { LOCAL_CREDENTIALS, type TestDynamo } from "./dynalite";
-import { mockEc2WithNaclModel } from "./ec2-nacl-mock";
 import { sshdJail } from "./jails";
+import { testRetryStrategy } from "./sdk-retry";
 
 /** 2026-11-25T12:00:00Z: the time every test starts at. */
 export const T0 = Date.parse("2026-11-25T12:00:00Z");
@@ -40,8 +43,12 @@ export interface World {
   readonly tableName: string;
   /** Ingress user entries (outside the reserved range) as they were at the start. */
   readonly userEntries: ReadonlyMap<string, readonly NetworkAclEntry[]>;
-  /** A fresh runtime, as a new Lambda container would build it. */
+  /**
+   * A fresh runtime, as a new Lambda container would build it. Its EC2 client reaches the model through the SDK's
+   * whole stack (ec2ModelRequestHandler), retried by the SDK's adaptive strategy (8 attempts, no waits).
+   */
   runtime(options?: RuntimeOptions): { runtime: Runtime; recorder: Recorder; dynamodb: DynamoDBClient };
+  /** Ends the world; nothing global to undo any more (kept so that tests read the same). */
   restore(): void;
 }
 
@@ -56,7 +63,7 @@ export interface WorldOptions {
 
 let tables = 0;
 
-/** Builds a world on a running dynalite; call `restore()` in afterEach (it removes the EC2 mock). */
+/** Builds a world on a running dynalite; call `restore()` in afterEach. */
 export async function createWorld(db: TestDynamo, options: WorldOptions = {}): Promise<World> {
   const tableName = `world-${process.pid}-${++tables}`;
   await db.createTable(tableName);
@@ -94,7 +101,6 @@ export async function createWorld(db: TestDynamo, options: WorldOptions = {}): P
   const userEntries = new Map(
     [defaultNacl, customNacl].map((naclId) => [naclId, ownedOutside(model.entriesOf(naclId), config)]),
   );
-  const ec2Mock = mockEc2WithNaclModel(model);
   return {
     model,
     vpcId,
@@ -118,12 +124,16 @@ export async function createWorld(db: TestDynamo, options: WorldOptions = {}): P
         },
         { step: "initialize", name: "countRequests" },
       );
-      const ec2 = new EC2Client({ region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+      const ec2 = new EC2Client({
+        region: "us-east-1",
+        credentials: LOCAL_CREDENTIALS,
+        requestHandler: ec2ModelRequestHandler(model),
+        retryStrategy: testRetryStrategy(8).strategy,
+      });
       const runtime = createRuntime(
         { tableName, config },
         { dynamodb, ec2 },
         {
-          retry: { sleep: async () => {}, baseDelayMs: 1, maxAttempts: 8 },
           logger: recordingLogger(recorder),
           metrics: recordingMetrics(recorder),
           notifier: { notify: async (notice) => void recorder.notices.push(notice) },
@@ -134,7 +144,7 @@ export async function createWorld(db: TestDynamo, options: WorldOptions = {}): P
       );
       return { runtime, recorder, dynamodb };
     },
-    restore: () => ec2Mock.restore(),
+    restore: () => {},
   };
 }
 
@@ -198,12 +208,20 @@ export function eventId(batch: number, index: number): string {
   return `${String(batch).padStart(10, "0")}${String(index).padStart(8, "0")}`;
 }
 
-/** A subscription event carrying `lines` from `logStream`, encoded as CloudWatch Logs does. */
+/**
+ * A subscription event carrying `lines` from `logStream`, encoded as CloudWatch Logs does. Each event's timestamp
+ * is `at` when given, else the time its line's stamp says (read as UTC: an agent reading the line as it is
+ * written, as on a UTC host), else T0. The responder places a year-less stamp by its event (stamp-reconcile.ts).
+ */
 export function logsEvent(
   lines: readonly string[],
   options: { readonly logStream: string; readonly batch?: number; readonly at?: number },
 ): LogsSubscriptionEvent {
-  const at = options.at ?? T0;
+  const stamps = new StampClock(T0);
+  const readAt = (message: string) => {
+    const line = parseLogLine(message);
+    return options.at ?? (line === undefined ? undefined : stamps.timeOf(line)) ?? T0;
+  };
   return encodeLogsEvent({
     messageType: "DATA_MESSAGE",
     owner: "123456789012",
@@ -212,7 +230,7 @@ export function logsEvent(
     subscriptionFilters: ["cloudjail"],
     logEvents: lines.map((message, index) => ({
       id: eventId(options.batch ?? 1, index),
-      timestamp: at,
+      timestamp: readAt(message),
       message,
     })),
   });

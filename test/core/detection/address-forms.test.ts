@@ -22,5 +22,6 @@ describe("addresses read by the detector", () => {
       }),
       { numRuns: 2000 },
     );
-  });
+    // Each run builds a detector (its connection table is a few MB): about 50 s on the shared 2-core machine.
+  }, 120_000);
 });

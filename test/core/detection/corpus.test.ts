@@ -26,9 +26,7 @@ interface Family {
  */
 const DELIBERATE: Readonly<Record<string, number>> = {
   "publickey-refused.secure.log normal 127.0.7.3": 1,
-  "publickey-refused.secure.log ddos 127.0.7.3": 1,
   "publickey-refused.auth.log normal 127.0.7.3": 1,
-  "publickey-refused.auth.log ddos 127.0.7.3": 1,
 };
 
 function expectedCounts(file: string, mode: SshdMode, manifest: Readonly<Record<string, number>>) {

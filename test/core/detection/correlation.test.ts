@@ -203,4 +203,54 @@ describe("lines without an address", () => {
       detector.push(secure(1, `Failed password for root from 10.0.0.1 port 1 ssh2`), { line: 0 }),
     ).toHaveLength(1);
   });
+
+  describe("a PAM module's refusal that sshd never confirms (fail2ban's gh-2070: pam_unix, then pam_ldap)", () => {
+    const pamFor = (user: string, ip = "192.0.2.113") =>
+      `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=${user} rhost=${ip}`;
+
+    it("is no failure when the connection then logs in as the same user", () => {
+      const lines = [
+        secure(1556, PAM("192.0.2.113", "rda")),
+        secure(1556, `${pamFor("rda")} [preauth]`),
+        secure(1556, "Accepted password for rda from 192.0.2.113 port 52100 ssh2"),
+        secure(1556, "Connection closed by 192.0.2.113"),
+      ];
+      for (const mode of ["normal", "ddos", "extra", "aggressive"] as const) {
+        expect(detect(lines, mode).failures, mode).toEqual([]);
+      }
+    });
+
+    it("counts once per other user name when the connection then logs in as another user", () => {
+      const lines = [
+        secure(1558, pamFor("root", "192.0.2.114")),
+        secure(1558, pamFor("sudoer", "192.0.2.114")),
+        secure(1558, pamFor("root", "192.0.2.114")),
+        secure(1558, "Accepted password for known from 192.0.2.114 port 52100 ssh2"),
+      ];
+      const { failures } = detect(lines);
+      expect(failures.map((failure) => [failure.ip, failure.user, failure.line])).toEqual([
+        ["192.0.2.114", "root", 1],
+        ["192.0.2.114", "sudoer", 2],
+      ]);
+      expect(failures.every((failure) => failure.patternId === "sshd.pam-module-failure")).toBe(true);
+    });
+
+    it("is the attempt sshd's own Failed line counts, never a second failure", () => {
+      const lines = [
+        secure(1560, PAM("192.0.2.115", "root")),
+        secure(1560, "Failed password for root from 192.0.2.115 port 52100 ssh2"),
+        secure(1560, "Accepted password for known from 192.0.2.115 port 52100 ssh2"),
+      ];
+      expect(detect(lines).ips).toEqual(["192.0.2.115"]);
+    });
+
+    it("counts nothing in normal mode when the connection just ends", () => {
+      const lines = [
+        secure(2716, PAM("192.0.2.112", "root")),
+        secure(2716, "Connection closed by 192.0.2.112 port 5 [preauth]"),
+      ];
+      expect(detect(lines).failures).toEqual([]);
+      expect(detect(lines, "ddos").ips).toEqual(["192.0.2.112"]);
+    });
+  });
 });

@@ -57,8 +57,51 @@ describe("user-name injection", () => {
         secure(77, pam),
         secure(77, "Disconnecting: Too many authentication failures for root [preauth]"),
       ];
-      expect(detect(lines).ips, pam).toEqual([REAL]);
+      // A user name holding ` rhost=<address>` makes the line readable two ways: it then names no address.
+      expect(detect(lines).ips, pam).toEqual(user.includes(" rhost=") ? [] : [REAL]);
     }
+  });
+
+  /**
+   * PAM writes `ruser=<name> rhost=<host>[  user=<name>]` with both names as the client sent them, so a crafted
+   * name can put ` rhost=<decoy>` before PAM's own, or after it.
+   */
+  const PAM_UNIX = "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh";
+  const CRAFTED_PAM_LINES = [
+    `${PAM_UNIX} ruser=x rhost=${DECOY} rhost=${REAL}`,
+    `${PAM_UNIX} ruser=x rhost=${DECOY}  user=y rhost=${REAL}`,
+    `${PAM_UNIX} ruser=x rhost=${DECOY}  user=x rhost=${DECOY} rhost=${REAL}  user=x rhost=${DECOY}`,
+    `${PAM_UNIX} ruser= rhost=${DECOY}  user=y rhost=${REAL}  user= rhost=${DECOY}  user=y`,
+    `${PAM_UNIX} ruser= rhost=${REAL}  user=x rhost=${DECOY}`,
+    `${PAM_UNIX} ruser=x rhost=${DECOY} rhost=${REAL} [preauth]`,
+    `${PAM_UNIX} ruser=x rhost=${DECOY}  user=  rhost=${REAL}`,
+  ];
+
+  it.each(CRAFTED_PAM_LINES)("never lets a crafted ruser or user choose the address: %s", (pam) => {
+    const followers = [
+      // An IP-less summary takes its sshd process's address.
+      "Disconnecting: Too many authentication failures for root [preauth]",
+      // A login as another user makes PAM's refusal count (gh-2070), for the address sshd wrote.
+      `Accepted password for known from ${REAL} port 5 ssh2`,
+      "Failed password for root from 203.0.113.9 port 5 ssh2",
+    ];
+    for (const follower of followers) {
+      for (const mode of ["normal", "aggressive"] as const) {
+        const { ips } = detect([secure(78, pam), secure(78, follower)], mode);
+        // The address sshd wrote, or none when the line reads two ways and nothing else names the connection's.
+        for (const ip of ips) expect(ip, `${mode}: ${follower}`).toBe(REAL);
+        if (follower.startsWith("Failed")) expect(ips, `${mode}: ${follower}`).toEqual([REAL]);
+      }
+    }
+  });
+
+  it("lets the connection's own address decide a pam_unix line that reads two ways", () => {
+    const lines = [
+      secure(79, `Connection from ${REAL} port 5 on 10.0.1.23 port 22 rdomain ""`),
+      secure(79, `${PAM_UNIX} ruser=x rhost=${DECOY} rhost=${REAL}`),
+      secure(79, "Disconnecting: Too many authentication failures for root [preauth]"),
+    ];
+    expect(detect(lines).ips).toEqual([REAL]);
   });
 
   FAMILIES.forEach((family, index) => {

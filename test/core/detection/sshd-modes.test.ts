@@ -56,6 +56,13 @@ const EXTRA: ReadonlyArray<readonly [string, string]> = [
     "sshd.no-auth-methods",
     "Received disconnect from 203.0.113.3 port 60003:14: No supported authentication methods available [preauth]",
   ],
+];
+
+/**
+ * A client that named a user and left without a failed attempt: it could not authenticate (extra), and its
+ * connection ended before authentication (ddos, where fail2ban's samples count it too).
+ */
+const DDOS_AND_EXTRA: ReadonlyArray<readonly [string, string]> = [
   ["sshd.closed-preauth-user", "Disconnected from authenticating user root 203.0.113.4 port 60004 [preauth]"],
   [
     "sshd.closed-preauth-user",
@@ -100,12 +107,25 @@ describe("the sshd filter's modes", () => {
     ]);
   });
 
+  it.each(DDOS_AND_EXTRA)(
+    "counts %s in ddos, extra and aggressive mode, never in normal: %s",
+    (id, message) => {
+      expect(detect([secure(7, message)], "normal").failures).toEqual([]);
+      for (const mode of ["ddos", "extra", "aggressive"] as const) {
+        expect(
+          detect([secure(7, message)], mode).failures.map((failure) => failure.patternId),
+          mode,
+        ).toEqual([id]);
+      }
+    },
+  );
+
   it("counts in aggressive mode the union of the other modes", () => {
-    const all = [...NORMAL, ...DDOS, ...EXTRA];
+    const all = [...NORMAL, ...DDOS, ...EXTRA, ...DDOS_AND_EXTRA];
     expect(run(all, "aggressive").failures).toHaveLength(all.length);
     expect(run(all, "normal").failures).toHaveLength(NORMAL.length);
-    expect(run(all, "ddos").failures).toHaveLength(NORMAL.length + DDOS.length);
-    expect(run(all, "extra").failures).toHaveLength(NORMAL.length + EXTRA.length);
+    expect(run(all, "ddos").failures).toHaveLength(NORMAL.length + DDOS.length + DDOS_AND_EXTRA.length);
+    expect(run(all, "extra").failures).toHaveLength(NORMAL.length + EXTRA.length + DDOS_AND_EXTRA.length);
   });
 
   it("attributes each failure to the address sshd wrote, in canonical form", () => {

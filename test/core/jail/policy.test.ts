@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { formatDuration } from "../../../lambda/core/duration";
 import { IpSet } from "../../../lambda/core/ip";
-import { addFailures, banSeconds, isIgnored, PERMANENT } from "../../../lambda/core/policy";
+import { addFailures, banLength, banSeconds, isIgnored, PERMANENT } from "../../../lambda/core/policy";
 import { makeJail } from "./make-jail";
 
 const SECOND = 1000;
@@ -221,6 +222,57 @@ describe("isIgnored properties", () => {
         const sameBlock = probe.split(".").slice(0, 3).join(".") === network.split(".").slice(0, 3).join(".");
         expect(isIgnored(jail, probe)).toBe(sameBlock);
       }),
+    );
+  });
+});
+
+describe("banLength", () => {
+  it("says the first ban takes the plain bantime", () => {
+    const jail = makeJail({ bantime: 3600, increment: { enabled: true } });
+    expect(banLength(jail, 0, never)).toEqual({ seconds: 3600, rule: "bantime 1h (first ban) = 1h" });
+    expect(banLength(makeJail({ bantime: 600 }), 4, never)).toEqual({
+      seconds: 600,
+      rule: "bantime 10m (bantime.increment off)",
+    });
+  });
+
+  it("shows the doubling and the increment factor of a repeat ban", () => {
+    const jail = makeJail({ bantime: 600, increment: { enabled: true, factor: 3 } });
+    expect(banLength(jail, 2, never)).toEqual({
+      seconds: 7200,
+      rule: "bantime 10m x 2^2 (2 earlier bans) x factor 3 = 2h",
+    });
+  });
+
+  it("names the multiplier used, the rndtime added and the maxtime cap", () => {
+    const multiplied = makeJail({ bantime: 60, increment: { enabled: true, multipliers: [1, 5, 30] } });
+    expect(banLength(multiplied, 1, never).rule).toBe(
+      "bantime 1m x factor 1 x multiplier 5 (1 earlier ban) = 5m",
+    );
+    const capped = makeJail({ bantime: 600, increment: { enabled: true, maxtime: 3600, rndtime: 120 } });
+    expect(banLength(capped, 3, () => 0.5)).toEqual({
+      seconds: 3600,
+      rule: "bantime 10m x 2^3 (3 earlier bans) x factor 1 + 1m of rndtime 2m (1h21m), capped by maxtime 1h = 1h",
+    });
+  });
+
+  it("computes exactly the length banSeconds gives, for any history", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.option(fc.integer({ min: 1, max: 10 * 86_400 }), { nil: undefined }),
+        (bantime, previous, maxtime) => {
+          const jail = makeJail({ bantime, increment: { enabled: true, maxtime } });
+          const { seconds, rule } = banLength(jail, previous, never);
+          const expected = Math.min(
+            bantime * 2 ** Math.min(previous, 20),
+            maxtime ?? Number.POSITIVE_INFINITY,
+          );
+          expect(seconds).toBe(Math.round(expected));
+          expect(rule.endsWith(`= ${formatDuration(seconds)}`)).toBe(true);
+        },
+      ),
     );
   });
 });

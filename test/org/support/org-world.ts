@@ -18,6 +18,7 @@ import { recordOrgEvent } from "../../../lambda/handlers/org-record";
 import { createRuntime, type Runtime } from "../../../lambda/handlers/runtime";
 import { LOCAL_CREDENTIALS, type TestDynamo } from "../../support/dynalite";
 import { sshdJail } from "../../support/jails";
+import { testRetryStrategy } from "../../support/sdk-retry";
 import type { PolicyDocument } from "./bus-policy";
 import { OrgBusStandIn, snsDelivery } from "./org-bus";
 
@@ -142,11 +143,10 @@ export class OrgWorld {
           endpoint: endpoint.url,
           region: options.region,
           credentials: LOCAL_CREDENTIALS,
-          maxAttempts: 1,
+          retryStrategy: testRetryStrategy(8).strategy,
         }),
       },
       {
-        retry: { sleep: async () => {}, baseDelayMs: 1, maxAttempts: 8 },
         logger: recordingLogger(logs),
         metrics: recordingMetrics(metrics),
         notifier: new OrgPublisher(

@@ -49,6 +49,8 @@ export interface SampleLine {
   readonly host?: string;
   /** Failures cloudjail returned when reading this line. */
   readonly failures: readonly Failure[];
+  /** Sources of the failures the line gave that no ACL can hold (host names, non-canonical addresses). */
+  readonly unbannable: readonly string[];
   /** The sshd process id of the line, when its prefix has one (`sshd[pid]:`). */
   readonly pid?: number;
 }
@@ -95,6 +97,13 @@ export function runSamples(folder: string): SampleLine[] {
     return detector;
   };
   const result: SampleLine[] = [];
+  // Unbannable failures come when their connection is dropped: each goes to the line it was read from (a
+  // detector reads one file: the journal filters are their own).
+  const byLine = new Map<string, string[]>();
+  const collectUnbannable = (key: string, detector: ReturnType<typeof createDetector>) => {
+    for (const failure of detector.takeUnbannable())
+      byLine.get(`${key} ${failure.line}`)?.push(failure.source);
+  };
   const files = ["sshd"];
   for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
     const file = files[fileIndex] as string;
@@ -145,8 +154,10 @@ export function runSamples(folder: string): SampleLine[] {
       if (active.length === 0) active = [{ filter: { key: "{}", mode: "normal" }, options: {} }];
       for (const { filter, options } of active) {
         if (typeof failJson.constraint === "string" && !holds(failJson.constraint, options)) continue;
-        const failures = detectorFor(filter).push(text, { line: index + 1 });
-        result.push({
+        const detector = detectorFor(filter);
+        const failures = detector.push(text, { line: index + 1 });
+        const unbannable: string[] = [];
+        const sample: SampleLine = {
           file,
           number: index + 1,
           text,
@@ -154,10 +165,18 @@ export function runSamples(folder: string): SampleLine[] {
           match: failJson.match === true,
           host: hostOf(failJson),
           failures,
+          unbannable,
           pid: pidOf(text),
-        });
+        };
+        result.push(sample);
+        byLine.set(`${filter.key} ${sample.number}`, unbannable);
+        collectUnbannable(filter.key, detector);
       }
     });
+  }
+  for (const [key, detector] of detectors) {
+    detector.end();
+    collectUnbannable(key, detector);
   }
   return result;
 }
@@ -165,9 +184,16 @@ export function runSamples(folder: string): SampleLine[] {
 /** How one filter's lines came out. */
 export interface FilterScore {
   readonly filter: SampleFilter;
+  /** Every line the filter read. */
+  readonly lines: readonly SampleLine[];
   readonly matchLines: number;
-  /** Match lines whose address cloudjail counted in the same sshd process (the line's attempt, or its connection's). */
+  /**
+   * Match lines whose host cloudjail counted in the same sshd process (the line's attempt, or its connection's):
+   * as a failure for the address, or as an unbannable failure when the host is no address.
+   */
   readonly found: number;
+  /** Of `found`, the match lines found as unbannable failures (host names, `192.030.0.6`). */
+  readonly foundUnbannable: number;
   readonly nonMatchLines: number;
   /** Non-match lines on which cloudjail counted nothing that fail2ban does not count in the same process. */
   readonly clean: number;
@@ -210,10 +236,13 @@ export function score(lines: readonly SampleLine[]): FilterScore[] {
   for (const list of byFilter.values()) {
     const counted = new Map<string, string[]>();
     const named = new Map<string, Array<string | undefined>>();
+    const unbannable = new Map<string, string[]>();
     for (const line of list) {
       const process = processOf(line);
       for (const failure of line.failures)
         counted.set(process, [...(counted.get(process) ?? []), failure.ip]);
+      for (const source of line.unbannable)
+        unbannable.set(process, [...(unbannable.get(process) ?? []), source]);
       if (line.match) {
         const host = line.host === undefined ? undefined : (canonicalIp(line.host) ?? line.host);
         named.set(process, [...(named.get(process) ?? []), host]);
@@ -224,27 +253,43 @@ export function score(lines: readonly SampleLine[]): FilterScore[] {
     const missed: SampleLine[] = [];
     const extra: SampleLine[] = [];
     const wrongAddress: Array<{ line: SampleLine; ip: string }> = [];
+    const isNamedSource = (process: string, source: string) =>
+      (named.get(process) ?? []).some((host) => host === undefined || host === source);
     let found = 0;
+    let foundUnbannable = 0;
     let clean = 0;
     for (const line of list) {
       const process = processOf(line);
       for (const failure of line.failures) {
         if (!isNamed(process, failure.ip)) wrongAddress.push({ line, ip: failure.ip });
       }
+      for (const source of line.unbannable) {
+        if (!isNamedSource(process, source)) wrongAddress.push({ line, ip: source });
+      }
       if (line.match) {
         const want = line.host === undefined ? undefined : canonicalIp(line.host);
         const ips = counted.get(process) ?? [];
         const ok = line.host === undefined ? ips.length > 0 : want !== undefined && ips.includes(want);
         if (ok) found++;
-        else missed.push(line);
-      } else if (line.failures.every((failure) => isNamed(process, failure.ip))) {
+        else if (
+          line.host !== undefined &&
+          want === undefined &&
+          (unbannable.get(process) ?? []).includes(line.host)
+        ) {
+          found++;
+          foundUnbannable++;
+        } else missed.push(line);
+      } else if (
+        line.failures.every((failure) => isNamed(process, failure.ip)) &&
+        line.unbannable.every((source) => isNamedSource(process, source))
+      ) {
         clean++;
       } else {
         extra.push(line);
       }
     }
     const overCounted: Array<{ process: string; ours: number; theirs: number }> = [];
-    for (const [process, ips] of counted) {
+    for (const [process, ips] of [...counted, ...unbannable]) {
       for (const ip of new Set(ips)) {
         const ours = ips.filter((each) => each === ip).length;
         const theirs = (named.get(process) ?? []).filter((host) => host === undefined || host === ip).length;
@@ -254,8 +299,10 @@ export function score(lines: readonly SampleLine[]): FilterScore[] {
     const first = list[0] as SampleLine;
     scores.push({
       filter: first.filter,
+      lines: list,
       matchLines: list.filter((line) => line.match).length,
       found,
+      foundUnbannable,
       nonMatchLines: list.filter((line) => !line.match).length,
       clean,
       missed,
