@@ -61,6 +61,8 @@ export class Cloudjail extends Construct {
   public readonly overflow: CloudjailOverflow | undefined;
   /** Counts the protected instances whose auth log has gone silent, with its alarm (lib/fleet-watch.ts). */
   public readonly fleetWatch: FleetWatch;
+  /** The variables the responder and the unbanner start from (another runtime Lambda, e.g. issue 16's enforcer). */
+  public readonly runtimeEnvironment: Readonly<Record<string, string>>;
 
   private readonly nacl: NaclSettings;
   private readonly logGroups: readonly logs.ILogGroup[];
@@ -105,6 +107,7 @@ export class Cloudjail extends Construct {
       [POWERTOOLS_ENVIRONMENT.serviceName]: SERVICE_NAME,
       [POWERTOOLS_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
     };
+    this.runtimeEnvironment = environment;
     const responder = new CloudjailFunction(this, "Responder", {
       entry: "lambda/handlers/responder.ts",
       description: "Counts sshd failures from CloudWatch Logs and bans offenders in the network ACLs",
@@ -274,7 +277,7 @@ export class Cloudjail extends Construct {
   }
 
   /** Table, topic and network access of one Lambda role, with the cdk-nag findings each grant raises explained. */
-  private grantRuntime(role: iam.Role, nacl: NaclSettings): void {
+  public grantRuntime(role: iam.Role, nacl: NaclSettings): void {
     const nag = Validations.of(role);
     this.table.grantReadWriteData(role);
     const cfnTable = this.table.node.defaultChild;

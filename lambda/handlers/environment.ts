@@ -34,3 +34,20 @@ export const POWERTOOLS_ENVIRONMENT = {
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
 } as const;
+
+/**
+ * The variables of the organization path (issue 16), set by lib/organization-member.ts on the responder, the
+ * unbanner and the member enforcer, and by lib/organization-central-stack.ts on the central recorder.
+ */
+export const ORG_ENVIRONMENT = {
+  /** This account's id (the origin of the events it publishes). */
+  account: "CLOUDJAIL_ORG_ACCOUNT",
+  /** The bus the publisher puts events on: `default` (its rule forwards to the central bus) or a bus ARN. */
+  bus: "CLOUDJAIL_ORG_BUS",
+  /** ARN of the central ledger table (in the delegated administrator's account and region). */
+  centralTable: "CLOUDJAIL_ORG_CENTRAL_TABLE",
+  /** Comma-separated VPC ids of this member (a StackSet parameter), replacing the configuration's. */
+  vpcIds: "CLOUDJAIL_ORG_VPC_IDS",
+  /** Central recorder: name of the ledger table it writes. */
+  ledgerTable: "CLOUDJAIL_ORG_LEDGER_TABLE",
+} as const;

@@ -1,6 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { hasEnded } from "../aws/ban-service";
 import type { OrgLedger } from "../aws/org-ledger";
+import { type OrgEventSink, orgEventOfNotice } from "../aws/org-publisher";
 import type { IpRecord } from "../aws/store-items";
 import { denyPortRange } from "../core/nacl-plan";
 import { activeOrgBan, type FoldOutcome, type OrgBanState } from "../core/org-ban-state";
@@ -10,7 +11,7 @@ import {
   type OrgEnforcement,
   planOrgEnforcement,
 } from "../core/org-enforcement";
-import { ORG_JAIL_PREFIX, type OrgEvent } from "../core/org-event";
+import { isOrgJail, ORG_JAIL_PREFIX, type OrgEvent, type OrgOrigin, originKey } from "../core/org-event";
 import { ORG_METRIC } from "../core/org-telemetry";
 import { aggregate } from "./aggregate";
 import { mapSettled } from "./map-settled";
@@ -33,6 +34,11 @@ export interface OrgMember {
   readonly central?: OrgLedger;
   /** The operator's allowlist, when the stack has one: true protects the address like ignoreip. */
   readonly allowlisted?: (ip: string) => Promise<boolean>;
+  /**
+   * This account as an origin, and where it publishes: the catch-up publishes again each ban of a shared jail that
+   * the central ledger does not hold (the publish after the ban failed, or the account died between the two).
+   */
+  readonly publishing?: { readonly origin: OrgOrigin; readonly sink: OrgEventSink };
 }
 
 /** What one enforcer invocation or catch-up did. */
@@ -43,6 +49,8 @@ export interface OrgApplySummary {
   readonly rescheduled: readonly string[];
   /** Addresses the member's own configuration protects: not banned here. */
   readonly refused: readonly string[];
+  /** Bans of this account's shared jails published again because the central ledger lacked them. */
+  readonly republished: readonly string[];
 }
 
 const CONCURRENCY = 8;
@@ -125,6 +133,7 @@ export async function catchUpOrganization(
       runtime.logger.warn("organization ban caught up from the central ledger", { ip });
     }
   });
+  await republishMissing(runtime, member, localBans, centralStates, now, summary);
   runtime.metrics.addMetric(
     ORG_METRIC.caughtUp,
     MetricUnit.Count,
@@ -141,6 +150,55 @@ export async function catchUpOrganization(
   return summary;
 }
 
+/** Publishes again the bans of this account's shared jails that the central ledger does not list in force. */
+async function republishMissing(
+  runtime: Runtime,
+  member: OrgMember,
+  localBans: ReadonlyMap<string, IpRecord>,
+  centralStates: ReadonlyMap<string, OrgBanState>,
+  now: number,
+  summary: MutableSummary,
+): Promise<void> {
+  const publishing = member.publishing;
+  if (publishing === undefined) return;
+  const key = originKey(publishing.origin);
+  const missing: OrgEvent[] = [];
+  for (const record of localBans.values()) {
+    const ban = record.ban;
+    if (ban === undefined) continue;
+    const known = centralStates.get(record.ip)?.origins[key];
+    if (known !== undefined && known.bannedAt >= ban.bannedAt) continue;
+    const event = orgEventOfNotice(
+      {
+        action: "ban",
+        jail: ban.jail,
+        ip: record.ip,
+        failures: ban.failures,
+        until: ban.endsAtIso,
+        nacls: ban.entries,
+        reason: ban.reason,
+        banNumber: ban.banNumber,
+        bannedAt: ban.bannedAtIso,
+      },
+      { config: runtime.config, origin: publishing.origin, clock: () => now },
+    );
+    if (event !== undefined) missing.push(event);
+  }
+  if (missing.length === 0) return;
+  try {
+    await publishing.sink.put(missing);
+    summary.republished.push(...missing.map((event) => event.ip));
+    runtime.logger.warn("bans the central ledger lacked were published again", {
+      ips: summary.republished,
+    });
+  } catch (error) {
+    runtime.metrics.addMetric(ORG_METRIC.publishFailures, MetricUnit.Count, missing.length);
+    runtime.logger.error("bans the central ledger lacks could not be published; the next run retries", {
+      error: String(error),
+    });
+  }
+}
+
 /** Makes the member's NACLs agree with `state` for `ip`; `record` is the address's IP record as read. */
 async function converge(
   runtime: Runtime,
@@ -154,8 +212,10 @@ async function converge(
   const nowSeconds = Math.floor(now / 1000);
   const active = activeOrgBan(state, nowSeconds);
   const ban = record?.ban;
+  // A ban that ended but is not lifted yet counts as none, unless it came from the organization: then the
+  // organization says whether it goes now or lasts longer.
   const local: LocalBanView | undefined =
-    ban === undefined || hasEnded(ban, nowSeconds)
+    ban === undefined || (hasEnded(ban, nowSeconds) && !isOrgJail(ban.jail))
       ? undefined
       : { jail: ban.jail, banId: ban.banId, endsAt: ban.endsAt };
   const allowlisted =
@@ -244,6 +304,7 @@ async function finish(runtime: Runtime, summary: MutableSummary, now: number): P
 
 type MutableSummary = {
   outcomes: Record<FoldOutcome, number>;
+  republished: string[];
   imposed: string[];
   lifted: string[];
   rescheduled: string[];
@@ -257,5 +318,6 @@ function newSummary(): MutableSummary {
     lifted: [],
     rescheduled: [],
     refused: [],
+    republished: [],
   };
 }

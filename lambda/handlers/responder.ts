@@ -1,4 +1,5 @@
 import { respondAndAggregate } from "./aggregate";
+import { memberEnvironment, organizationFromEnvironment } from "./org-runtime";
 import { runtimeFromEnvironment } from "./runtime";
 
 /**
@@ -7,7 +8,9 @@ import { runtimeFromEnvironment } from "./runtime";
  * start loudly. The clock is read once per invocation and passed down, with the request id, which Lambda keeps
  * across the retries of an event: a retry finishes the bans its first attempt marked.
  */
-const runtime = runtimeFromEnvironment();
+const local = runtimeFromEnvironment(memberEnvironment(process.env));
+// In an organization, the notifier also publishes the bans of jails with share = organization (issue 16).
+const runtime = organizationFromEnvironment(local)?.runtime ?? local;
 
 export const handler = async (event: unknown, context: { awsRequestId: string }) =>
   respondAndAggregate(runtime, event, Date.now(), context.awsRequestId);
