@@ -43,7 +43,7 @@ export class OrganizationMemberStack extends CloudjailStack {
     });
     this.organization = new OrganizationMember(this, "Organization", {
       cloudjail: this.cloudjail,
-      nacl: resolveCloudjailProps(props).config.nacl,
+      nacl: resolveCloudjailProps(props, this.stackName).config.nacl,
       central: props.central,
       vpcIds: vpcIds.valueAsString,
     });
