@@ -71,12 +71,12 @@ describe("cloudjail banned --why", () => {
     expect(text).toMatch(/ {2}Ban: +#1 \(0 earlier bans counted for bantime.increment\)\n/);
     expect(text).toMatch(/ {2}Length: +1h: bantime 1h \(first ban\) = 1h\n/);
     expect(text).toMatch(
-      / {2}Failures: +3: 2026-11-25 11:59:57Z, 2026-11-25 11:59:58Z, 2026-11-25 11:59:59Z\n/,
+      / {2}Failures: +3: 2026-11-25 11:59:58Z, 2026-11-25 11:59:59Z, 2026-11-25 12:00:00Z\n/,
     );
     expect(text).toMatch(new RegExp(` {2}Instances: +${INSTANCE}\\n`));
     expect(text).toContain("  Lines (3 stored, as sshd wrote them, capped):\n");
     expect(text).toContain(
-      "    Nov 25 11:59:57 web-1 sshd[1000]: Failed password for root from 203.0.113.9 port 41000 ssh2\n",
+      "    Nov 25 11:59:58 web-1 sshd[1000]: Failed password for root from 203.0.113.9 port 41000 ssh2\n",
     );
   });
 
@@ -92,7 +92,7 @@ describe("cloudjail banned --why", () => {
       why: {
         seconds: 4 * 3600,
         lengthRule: "bantime 1h x 2^1 (1 earlier ban) x factor 2 = 4h",
-        failureTimes: ["2026-11-25T12:09:57.000Z", "2026-11-25T12:09:58.000Z", "2026-11-25T12:09:59.000Z"],
+        failureTimes: ["2026-11-25T12:09:58.000Z", "2026-11-25T12:09:59.000Z", "2026-11-25T12:10:00.000Z"],
         instanceIds: [INSTANCE],
       },
     });

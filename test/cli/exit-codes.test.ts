@@ -57,7 +57,7 @@ describe("the cloudjail process", () => {
     expect(status.stdout).toContain("Status for the jail: sshd\n");
     const malformed = await cloudjail(["unban", "1.2.3", "--stack-file", stackFile], env);
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toBe('cloudjail: "1.2.3" is not an IPv4 or IPv6 address\n');
+    expect(malformed.stderr).toBe('cloudjail: "1.2.3" is not an IPv4 or IPv6 address or CIDR\n');
   });
 
   it("lists every command in --help, fail2ban-client's verbs among them", async () => {
