@@ -93,6 +93,13 @@ export interface CloudjailProps {
    * @default 2
    */
   readonly naclSlotsLowThreshold?: number;
+  /**
+   * Whether the stack's jails enforce their bans: false is detect-only (bans decided, recorded and announced, no NACL
+   * or overflow entry). Wins over the configuration's `enforce` (`[cloudjail]`); a jail's own `enforce` wins over
+   * both.
+   * @default the configuration's `enforce`, else true
+   */
+  readonly enforce?: boolean;
 }
 
 /** {@link CloudjailProps} with every default applied. */
@@ -146,7 +153,8 @@ export function reservedConcurrencyNotice(): string {
 /** Applies defaults and rejects invalid combinations: the one place {@link CloudjailProps} are resolved. */
 export function resolveCloudjailProps(props: CloudjailProps, stackName: string): ResolvedCloudjailProps {
   const userRuleNumbers = props.userRuleNumbers ?? [];
-  const warnings = validateCloudjailConfig(props.config, userRuleNumbers);
+  const config = props.enforce === undefined ? props.config : { ...props.config, enforce: props.enforce };
+  const warnings = validateCloudjailConfig(config, userRuleNumbers);
   const shipAgentLogs = props.shipAgentLogs ?? true;
   const existingLogGroups = props.existingLogGroups ?? [];
   if (!shipAgentLogs && existingLogGroups.length === 0) {
@@ -185,7 +193,7 @@ export function resolveCloudjailProps(props: CloudjailProps, stackName: string):
   }
   const reserve = props.reserveConcurrency ?? false;
   return {
-    config: props.config,
+    config,
     userRuleNumbers,
     shipAgentLogs,
     existingLogGroups,

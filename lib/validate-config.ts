@@ -1,7 +1,7 @@
 import { ConfigError } from "../lambda/core/config-error";
-import { checkJailRules } from "../lambda/core/config-rules";
+import { checkConfigRules, checkJailRules } from "../lambda/core/config-rules";
 import { NETWORK_FIREWALL_CAPACITY_MAX } from "../lambda/core/overflow-settings";
-import type { CloudjailConfig, JailConfig, OverflowSettings } from "../lambda/core/types";
+import type { CloudjailConfig, OverflowSettings } from "../lambda/core/types";
 import { CloudjailSettingsError } from "./cloudjail-settings-error";
 
 /** AWS network ACL rule numbers run from 1 to 32766. */
@@ -20,7 +20,8 @@ export function validateCloudjailConfig(
 ): readonly string[] {
   checkProtectedNetwork(config);
   checkOverflow(config.overflow);
-  for (const jail of config.jails) checkJail(jail);
+  asSettingsError(() => checkConfigRules({ jails: [], enforce: config.enforce }));
+  for (const jail of config.jails) asSettingsError(() => checkJailRules(jail));
   if (!config.jails.some((jail) => jail.enabled)) {
     throw new CloudjailSettingsError(
       'no jail is enabled: add "enabled = true" to a jail section of the configuration (e.g. [sshd])',
@@ -75,9 +76,9 @@ function checkOverflow(overflow: OverflowSettings | undefined): void {
 }
 
 /** The jail rules live in lambda/core/config-rules.ts, shared with `cloudjail replay`. */
-function checkJail(jail: JailConfig): void {
+function asSettingsError(check: () => void): void {
   try {
-    checkJailRules(jail);
+    check();
   } catch (error) {
     if (error instanceof ConfigError) throw new CloudjailSettingsError(error.message);
     throw error;

@@ -72,6 +72,7 @@ function resolveInput(input: z.output<typeof configSchema>, source: string): Clo
       ? { topicArn: field(`${source}: topicArn`, () => parseTopicArn(input.topicArn ?? "")) }
       : {}),
     ...readOverflow(input.overflow, `${source}: overflow`),
+    ...(input.enforce === undefined ? {} : { enforce: input.enforce }),
   };
 }
 
@@ -131,6 +132,7 @@ function readJail(input: JailInput, where: string): JailSettings {
     ignoreip,
     port: optional(input.port, `${where}.port`, parsePorts),
     share: optional(input.share, `${where}.share`, parseShare),
+    enforce: input.enforce,
     increment: {
       enabled: input.increment?.enabled,
       factor: input.increment?.factor,

@@ -13,8 +13,18 @@ export const MIN_BANTIME_SECONDS = 60;
 const FILTERS: readonly JailConfig["filter"][] = ["sshd", "recidive", "custom"];
 
 /** Throws a {@link ConfigError} naming the first jail that breaks a rule and what to change. */
-export function checkConfigRules(config: Pick<CloudjailConfig, "jails">): void {
+export function checkConfigRules(config: Pick<CloudjailConfig, "jails" | "enforce">): void {
+  checkEnforce(config.enforce, "[cloudjail]");
   for (const jail of config.jails) checkJailRules(jail);
+}
+
+/** `enforce` is true or false: a typed object could carry "no", which JavaScript would read as true. */
+function checkEnforce(value: unknown, where: string): void {
+  if (value === undefined || typeof value === "boolean") return;
+  throw new ConfigError(
+    `${where}: enforce ${JSON.stringify(value)} is not true or false; enforce = false records bans without ` +
+      "writing NACL entries (detect-only)",
+  );
 }
 
 /**
@@ -23,6 +33,7 @@ export function checkConfigRules(config: Pick<CloudjailConfig, "jails">): void {
  * filter and mode are checked here too.
  */
 export function checkJailRules(jail: JailConfig): void {
+  checkEnforce(jail.enforce, `jail [${jail.name}]`);
   if (!FILTERS.includes(jail.filter)) {
     throw new ConfigError(
       `jail [${jail.name}]: filter "${jail.filter}" is unknown: use one of ${FILTERS.join(", ")} ` +

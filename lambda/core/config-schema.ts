@@ -53,6 +53,8 @@ const jailFields = {
   increment: increment.optional(),
   /** `local` (the default) or `organization` (issue 16): parsed by parseShare for its did-you-mean. */
   share: z.string({ error: 'expected "local" or "organization"' }).optional(),
+  /** false: detect-only, bans recorded but not enforced (issue 15 §1). Absent: the stack's `enforce`. */
+  enforce: z.boolean({ error: "expected true or false" }).optional(),
 };
 
 /** The options of one jail (or of `defaults`), every one optional. */
@@ -114,6 +116,8 @@ const rootFields = {
   nacl: naclSchema.optional(),
   topicArn: z.string().optional(),
   overflow: overflowSchema.optional(),
+  /** false: every jail that does not set its own `enforce` is detect-only (issue 15 §1). @default true */
+  enforce: z.boolean({ error: "expected true or false" }).optional(),
 };
 
 /** The whole JSON configuration: jails keyed by name, or a list of jails with a `name` each. */

@@ -54,7 +54,7 @@ export const CLOUDJAIL_SECTION = "cloudjail";
 
 /** The `[cloudjail]` options other than aggregation's and overflow's, as documented. */
 const CLOUDJAIL_OPTION_NAMES =
-  "scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn";
+  "scope, vpc_ids, nacl_ids, reserved_rule_range, quota, restrict_to_jail_ports, protected_cidrs, topic_arn, enforce";
 
 /** Sections of fail2ban files that are not jails. */
 const NOT_JAILS: Readonly<Record<string, string>> = {
@@ -85,6 +85,7 @@ const JAIL_OPTIONS = new Set([
   "bantime.rndtime",
   "bantime.overalljails",
   "share",
+  "enforce",
 ]);
 
 /** Every option name fail2ban and cloudjail know: what a misspelled name is compared with. */
@@ -101,6 +102,7 @@ export function parseJailConf(
   let topicArn: string | undefined;
   let overflow: OverflowSettings | undefined;
   let intake: IntakeSettings | undefined;
+  let enforce: boolean | undefined;
   const jails: JailConfig[] = [];
   const unsupported: string[] = [];
 
@@ -113,7 +115,7 @@ export function parseJailConf(
       continue;
     }
     if (section.name.toLowerCase() === CLOUDJAIL_SECTION) {
-      ({ nacl, topicArn, overflow, intake } = readCloudjailSection(document, section));
+      ({ nacl, topicArn, overflow, intake, enforce } = readCloudjailSection(document, section));
       continue;
     }
     const enabled = interpolated(document, section, "enabled");
@@ -155,6 +157,7 @@ export function parseJailConf(
     ...(topicArn ? { topicArn } : {}),
     ...(overflow ? { overflow } : {}),
     ...(intake ? { intake } : {}),
+    ...(enforce === undefined ? {} : { enforce }),
   };
   return { config, warnings: warnings.list };
 }
@@ -293,6 +296,7 @@ function readJailSettings(document: IniDocument, section: IniSection, warnings: 
     ignoreip: ignoreip?.addresses,
     port: value("port", parsePorts),
     share: value("share", parseShare),
+    enforce: value("enforce", parseBoolean),
     increment: {
       enabled: value("bantime.increment", parseBoolean),
       factor: value("bantime.factor", (text) => (text.trim() === "" ? undefined : parseFactor(text))),
@@ -340,12 +344,19 @@ function parseEntry<T>(
 function readCloudjailSection(
   document: IniDocument,
   section: IniSection,
-): { nacl: NaclSettings; topicArn?: string; overflow?: OverflowSettings; intake?: IntakeSettings } {
+): {
+  nacl: NaclSettings;
+  topicArn?: string;
+  overflow?: OverflowSettings;
+  intake?: IntakeSettings;
+  enforce?: boolean;
+} {
   let nacl: NaclSettings = { ...DEFAULT_NACL_SETTINGS };
   let topicArn: string | undefined;
   let aggregation: AggregationInput = { fields: {} };
   let overflowOptions: OverflowOptions = {};
   let intake: IntakeSettings | undefined;
+  let enforce: boolean | undefined;
   let lastLine = section.line;
   for (const entry of section.entries.values()) {
     const read = <T>(parse: (text: string) => T): T =>
@@ -396,6 +407,9 @@ function readCloudjailSection(
       case "topic":
         topicArn = read(parseTopicArn);
         break;
+      case "enforce":
+        enforce = read(parseBoolean);
+        break;
       default: {
         const valid = `${CLOUDJAIL_OPTION_NAMES}, ${AGGREGATION_OPTION_NAMES}, ${OVERFLOW_OPTION_NAMES}, ${INTAKE_OPTION_NAMES}`;
         throw new ConfigError(
@@ -419,6 +433,7 @@ function readCloudjailSection(
     ...(topicArn ? { topicArn } : {}),
     ...(overflow ? { overflow } : {}),
     ...(intake ? { intake } : {}),
+    ...(enforce === undefined ? {} : { enforce }),
   };
 }
 

@@ -20,6 +20,7 @@ export interface JailSettings {
   readonly port?: readonly PortRange[];
   readonly increment?: Partial<BanIncrement>;
   readonly share?: JailShare;
+  readonly enforce?: boolean;
 }
 
 /** fail2ban's built-in defaults (jail.conf `[DEFAULT]`): disabled, 5 failures in 10 minutes, 10-minute bans. */
@@ -133,6 +134,8 @@ export function resolveJail(name: string, settings: JailSettings, locate: Locate
     },
     // Absent means local: configurations written before issue 16 resolve exactly as they did.
     ...(merged.share === "organization" ? { share: "organization" as const } : {}),
+    // Absent means the stack's setting (enforcement.ts): a jail inherits [cloudjail] enforce unless it sets its own.
+    ...(merged.enforce === undefined ? {} : { enforce: merged.enforce }),
   };
   return { jail };
 }

@@ -77,6 +77,11 @@ export interface JailConfig {
    * ban is also published to the organization's bus and every member account and region applies it.
    */
   readonly share?: JailShare;
+  /**
+   * Whether the jail's bans go into the NACLs (issue 15 §1): false is detect-only, bans decided and recorded but
+   * not enforced. Absent: the stack's {@link CloudjailConfig.enforce}.
+   */
+  readonly enforce?: boolean;
 }
 
 /** `share = local | organization` (not `scope`, which says vpc or subnet). */
@@ -94,6 +99,8 @@ export interface CloudjailConfig {
   readonly overflow?: OverflowSettings;
   /** How the stack onboards the fleet (deploy-time only, `[cloudjail]` intake options); absent: the defaults. */
   readonly intake?: IntakeSettings;
+  /** Whether the stack's jails enforce their bans (`enforce` in `[cloudjail]`); a jail's own `enforce` wins. Absent: true. */
+  readonly enforce?: boolean;
 }
 
 /** The stack's overflow target: WAFv2 IP sets or a Network Firewall rule group, created by the CDK app. */

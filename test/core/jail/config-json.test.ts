@@ -98,7 +98,7 @@ describe("parseConfigJson errors name the key and what would be valid", () => {
       /config\.json: jails\.sshd: unknown key\(s\) maxretries; valid keys: name, enabled, filter, mode/,
     );
     expect(messageOf({ jails: {}, nacls: {} })).toMatch(
-      /\(top level\): unknown key\(s\) nacls; valid keys: \$schema, defaults, nacl, topicArn, overflow, jails/,
+      /\(top level\): unknown key\(s\) nacls; valid keys: \$schema, defaults, nacl, topicArn, overflow, enforce, jails/,
     );
   });
 
