@@ -11,6 +11,7 @@ import {
   banShardOf,
   HISTORY_RETENTION_SECONDS,
   type IpRecord,
+  isEnforced,
   isoOfMs,
   isoOfSeconds,
   PERMANENT_BAN_ENDS_AT,
@@ -33,6 +34,11 @@ export interface BanRequest {
   readonly targets: readonly string[];
   readonly instanceId?: string;
   readonly portRange?: PortRange;
+  /**
+   * false: the jail is detect-only. The ban is recorded as `observed` (`enforced: false`) with no target, and
+   * {@link BanService.enforce} never writes an entry for it. @default true
+   */
+  readonly enforce?: boolean;
 }
 
 /** The record after an attempt to ban: `imposed` is false when the IP was already banned by someone else. */
@@ -109,7 +115,8 @@ export class BanService {
    */
   async enforce(record: IpRecord, allocator: SlotAllocator, now: number): Promise<IpRecord | undefined> {
     const ban = record.ban;
-    if (ban === undefined) return record;
+    // A detect-only ban never reaches a NACL, whoever asks (issue 15 §1).
+    if (ban === undefined || !isEnforced(ban)) return record;
     const missing = ban.targets.filter((naclId) => ban.entries[naclId] === undefined);
     const placements = await Promise.all(
       missing.map(async (naclId) => ({
@@ -180,6 +187,7 @@ export class BanService {
         claimed = false;
         const ban = current?.ban;
         if (current === undefined || ban === undefined || ban.banId !== record.ban?.banId) return undefined;
+        if (!isEnforced(ban)) return undefined;
         if (ban.state === "enforcing" && nowSeconds - ban.claimedAt < graceSeconds) return undefined;
         claimed = true;
         const entries = { ...ban.entries };
@@ -212,7 +220,8 @@ export class BanService {
     await this.store.modifyRecord(ip, (current) => {
       adopted = false;
       const ban = current?.ban;
-      if (current === undefined || ban === undefined || ban.banId !== banId) return undefined;
+      if (current === undefined || ban === undefined || ban.banId !== banId || !isEnforced(ban))
+        return undefined;
       adopted = true;
       if (ban.entries[naclId] === ruleNumber) return undefined;
       const entries = { ...ban.entries, [naclId]: ruleNumber };
@@ -299,6 +308,7 @@ function banRecord(
 ): Omit<IpRecord, "version"> {
   const { decision } = request;
   const previous = current?.ban;
+  const observed = request.enforce === false;
   const ban: ActiveBan = {
     banId: previous?.banId ?? `${decision.jail}#${request.ip}#${decision.bannedAt}`,
     jail: decision.jail,
@@ -314,12 +324,14 @@ function banRecord(
     ...(request.failureTimes === undefined ? {} : failureTimesOf(request.failureTimes)),
     ...(request.instanceId === undefined ? {} : { instanceId: request.instanceId }),
     lines: request.lines,
-    targets: [...new Set([...(previous?.targets ?? []), ...request.targets])].sort(),
+    // An observed ban names no NACL and lists no entry: the reconciler removes any a renewal leaves behind.
+    targets: observed ? [] : [...new Set([...(previous?.targets ?? []), ...request.targets])].sort(),
     ...(request.portRange === undefined ? {} : { portRange: request.portRange }),
-    entries: previous?.entries ?? {},
+    entries: observed ? {} : (previous?.entries ?? {}),
     pending: {},
-    state: "enforcing",
+    state: observed ? "observed" : "enforcing",
     claimedAt: Math.floor(now / 1000),
+    ...(observed ? { enforced: false as const } : {}),
   };
   const base: Omit<IpRecord, "version"> = current ?? {
     ...recordKey(request.ip),

@@ -13,7 +13,7 @@ import { asCovered, asPending, coverRecord, withEnd } from "./cover-records";
 import { ProposedBans } from "./proposed-bans";
 import type { SlotAllocator } from "./slot-allocator";
 import type { CloudjailStore } from "./store";
-import { type ActiveBan, allCoveredShards, type IpRecord } from "./store-items";
+import { type ActiveBan, allCoveredShards, type IpRecord, isEnforced } from "./store-items";
 
 /** What one consolidation did. */
 export interface CoverReport {
@@ -139,13 +139,16 @@ export class CoverService {
       }
     }
     const records = new Map<string, IpRecord>();
+    // Detect-only bans are never planned: no cover holds them, no entry makes room for them (issue 15 §1).
+    const planned = (record: IpRecord | undefined): record is IpRecord =>
+      record?.ban !== undefined && isEnforced(record) && !hasEnded(record.ban, nowSeconds);
     for await (const record of store.activeBans()) {
-      if (record.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(record.ip, record);
+      if (planned(record)) records.set(record.ip, record);
     }
     for (const ip of ownClaims) {
       if (records.has(ip)) continue;
       const record = await store.getRecord(ip);
-      if (record?.ban !== undefined && !hasEnded(record.ban, nowSeconds)) records.set(ip, record);
+      if (planned(record)) records.set(ip, record);
     }
     for (const record of proposals.records()) records.set(record.ip, record);
     const claims = new Set(ownClaims);

@@ -18,6 +18,8 @@ export interface BanNotice {
   readonly instanceId?: string;
   /** ISO 8601 start of the ban (of the ban lifted, for an unban): what ties an unban to its ban (issue 16). */
   readonly bannedAt?: string;
+  /** false: the ban's jail is detect-only (no NACL entry); absent: enforced (issue 15 §1). */
+  readonly enforced?: boolean;
 }
 
 /** Tells people about bans and unbans. */

@@ -1,6 +1,6 @@
 import { hasEnded } from "./ban-service";
 import { canonicalCidr, type OverflowResult, type OverflowTarget } from "./overflow-target";
-import type { IpRecord } from "./store-items";
+import { type IpRecord, isEnforced } from "./store-items";
 
 /** What one sync changed. */
 export interface OverflowReport {
@@ -55,6 +55,10 @@ export class OverflowSync {
 export function needsOverflow(record: IpRecord, nowSeconds: number): boolean {
   const ban = record.ban;
   return (
-    ban !== undefined && !hasEnded(ban, nowSeconds) && ban.state === "pending" && ban.coveredBy === undefined
+    ban !== undefined &&
+    isEnforced(ban) &&
+    !hasEnded(ban, nowSeconds) &&
+    ban.state === "pending" &&
+    ban.coveredBy === undefined
   );
 }

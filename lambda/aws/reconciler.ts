@@ -6,7 +6,7 @@ import type { NaclEnforcer } from "./nacl-enforcer";
 import type { SlotAllocator } from "./slot-allocator";
 import type { SlotLeases } from "./slot-leases";
 import type { CloudjailStore } from "./store";
-import type { IpRecord, SlotLease } from "./store-items";
+import { type IpRecord, isEnforced, type SlotLease } from "./store-items";
 
 /** What a reconcile pass found and changed. */
 export interface ReconcileReport {
@@ -103,9 +103,11 @@ export class Reconciler {
         leaseAt.delete(rule.ruleNumber);
         const record = lease && (await this.currentRecord(active, lease));
         const ban = record?.ban;
+        // A detect-only ban owns no entry: one its lease names (written before its jail stopped enforcing) goes.
         if (
           lease &&
           ban &&
+          isEnforced(ban) &&
           ban.banId === lease.banId &&
           sameDeny(rule, { ...lease, portRange: ban.portRange })
         ) {
@@ -128,7 +130,13 @@ export class Reconciler {
         const ban = record?.ban;
         // A young lease of an active ban that does not list it yet is a placement in flight: leave it. A lease
         // the ban lists lost its entry: free it, the ban is placed again below.
-        if (ban?.banId === lease.banId && ban.entries[naclId] !== lease.ruleNumber && young(lease)) continue;
+        if (
+          ban?.banId === lease.banId &&
+          isEnforced(ban) &&
+          ban.entries[naclId] !== lease.ruleNumber &&
+          young(lease)
+        )
+          continue;
         if (await leases.release(naclId, lease.ruleNumber, lease.banId)) counts.releasedLeases++;
       }
     }
@@ -138,7 +146,7 @@ export class Reconciler {
     const ordered = [...active.values()].sort((a, b) => (a.ban?.bannedAt ?? 0) - (b.ban?.bannedAt ?? 0));
     for (const record of ordered) {
       const ban = record.ban;
-      if (ban === undefined) continue;
+      if (ban === undefined || !isEnforced(ban)) continue;
       const holds = (naclId: string) => {
         const ruleNumber = ban.entries[naclId];
         return ruleNumber !== undefined && verified.get(naclId)?.get(ruleNumber) === ban.banId;

@@ -108,8 +108,11 @@ export const MARK_GRACE_MS = 5 * 60_000;
 /** Shards of a block: a busy /24 spreads over this many items, each well under DynamoDB's 400 KB. */
 export const WINDOW_SHARDS = 4;
 
-/** Where a ban stands: `enforcing` between its record and its NACL entries, `pending` when a NACL had no room. */
-export type BanState = "enforcing" | "enforced" | "pending";
+/**
+ * Where a ban stands: `enforcing` between its record and its NACL entries, `pending` when a NACL had no room,
+ * `observed` when its jail is detect-only (no entry is ever written for it, issue 15 §1).
+ */
+export type BanState = "enforcing" | "enforced" | "pending" | "observed";
 
 /** A ban in force. Lives inside the IP record while the ban lasts. */
 export interface ActiveBan {
@@ -155,6 +158,21 @@ export interface ActiveBan {
    * its own (issue 7). A covered ban sits in a `COVERED#n` index partition, outside the active-ban listing.
    */
   readonly coveredBy?: string;
+  /**
+   * false: the ban's jail is detect-only (`enforce = false`): recorded and announced, with no NACL entry, no
+   * overflow entry, and state `observed`. Absent: enforced (every record written before issue 15). Read it with
+   * {@link isEnforced}.
+   */
+  readonly enforced?: false;
+}
+
+/**
+ * True unless the record's ban (or the ban itself) is detect-only: what events, metrics and the CLI say about it.
+ * A record without a ban reads as enforced, the default.
+ */
+export function isEnforced(item: IpRecord | ActiveBan | undefined): boolean {
+  const ban = item !== undefined && "kind" in item ? item.ban : item;
+  return ban?.enforced !== false;
 }
 
 /** A line of an IP's ban history. */

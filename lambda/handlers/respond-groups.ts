@@ -2,9 +2,10 @@ import type { NaclResolution } from "../aws/nacl-resolver";
 import { type ProposedBan, ProposedBans } from "../aws/proposed-bans";
 import type { SlotAllocator } from "../aws/slot-allocator";
 import { blockId } from "../aws/store";
-import { type IpRecord, type WindowBlock, windowBlockKey } from "../aws/store-items";
+import { type IpRecord, isEnforced, type WindowBlock, windowBlockKey } from "../aws/store-items";
 import { type BlockVerdict, planBlock } from "../aws/window-blocks";
 import type { BanDecision, FailureGroup } from "../core/batch";
+import { enforcementOf, jailEnforces } from "../core/enforcement";
 import { streamInstance } from "../core/event-lines";
 import { denyPortRange } from "../core/nacl-plan";
 import type { LogsPayload } from "./decode";
@@ -41,7 +42,13 @@ export type GroupOutcome =
   | { readonly kind: "duplicate" }
   | { readonly kind: "counted"; readonly failures: number }
   | { readonly kind: "reported"; readonly failures: number }
-  | { readonly kind: "banned"; readonly failures: number; readonly pending: boolean }
+  | {
+      readonly kind: "banned";
+      readonly failures: number;
+      readonly pending: boolean;
+      /** The jail is detect-only: recorded, no entry. */
+      readonly observed: boolean;
+    }
   | {
       readonly kind: "proposed";
       readonly failures: number;
@@ -54,7 +61,8 @@ interface Ban {
   readonly group: FailureGroup;
   readonly decision: BanDecision;
   readonly failures: number;
-  readonly basis: NaclResolution["basis"];
+  /** How its NACLs were chosen; `observed` for a detect-only jail, which names none. */
+  readonly basis: NaclResolution["basis"] | "observed";
 }
 
 /**
@@ -175,8 +183,12 @@ async function ban(
   const failures = verdict.fresh.length;
   const { decision } = verdict;
   const banningJail = config.jails.find((jail) => jail.name === decision.jail) ?? group.jail;
-  const targets = await invocation.targets();
-  if (targets.naclIds.length === 0) {
+  // A detect-only jail decides and records as one that enforces, but names no NACL (issue 15 §1).
+  const enforce = jailEnforces(config, banningJail);
+  const targets: Pick<NaclResolution, "naclIds"> & { readonly basis: Ban["basis"] } = enforce
+    ? await invocation.targets()
+    : { naclIds: [], basis: "observed" };
+  if (enforce && targets.naclIds.length === 0) {
     logger.error(
       "no NACL to ban in: the configuration names no VPC or NACL that EC2 knows; the ban is pending",
       {
@@ -193,19 +205,22 @@ async function ban(
     targets: targets.naclIds,
     instanceId: streamInstance(payload.logStream),
     portRange: denyPortRange(banningJail.port, config.nacl.restrictToJailPorts),
+    ...(enforce ? {} : { enforce: false }),
   };
   const decided: Ban = { group, decision, failures: verdict.failures, basis: targets.basis };
   // A renewal (a ban ended but not lifted yet) keeps its entries: it is recorded at once, like without aggregation.
-  if (invocation.proposes && record?.ban === undefined) {
+  // An observed ban has nothing to place: it is recorded at once too.
+  if (invocation.proposes && enforce && record?.ban === undefined) {
     return { kind: "proposed", failures, proposal: { request, known: record ?? null }, ban: decided };
   }
   const imposed = await bans.impose(request, now, record ?? null);
   // Another invocation banned the IP first: these failures are reported against its ban.
   if (!imposed.imposed || imposed.record === undefined) return { kind: "reported", failures };
   // With aggregation, the batch's bans are placed together right after it (placeBans, issue 7).
-  const enforced = invocation.proposes
-    ? imposed.record
-    : ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record);
+  const enforced =
+    invocation.proposes || !enforce
+      ? imposed.record
+      : ((await bans.enforce(imposed.record, invocation.allocator, now)) ?? imposed.record);
   return announce(runtime, payload, decided, enforced, failures);
 }
 
@@ -263,6 +278,7 @@ async function announce(
   const ban = record.ban;
   const pending = ban?.pending ?? {};
   const isPending = Object.keys(pending).length > 0;
+  const enforced = isEnforced(record);
   logger.info("banned", {
     ip: group.ip,
     jail: decision.jail,
@@ -272,6 +288,7 @@ async function announce(
     nacls: ban?.entries ?? {},
     coveredBy: ban?.coveredBy,
     targetBasis: decided.basis,
+    enforcement: enforcementOf(ban),
   });
   if (isPending) {
     logger.warn("ban pending: no room in a NACL; the unbanner retries when slots free", {
@@ -291,6 +308,7 @@ async function announce(
     banNumber: decision.banNumber,
     instanceId: streamInstance(payload.logStream),
     ...(ban === undefined ? {} : { bannedAt: ban.bannedAtIso }),
+    enforced,
   });
-  return { kind: "banned", failures, pending: isPending };
+  return { kind: "banned", failures, pending: isPending, observed: !enforced };
 }

@@ -22,6 +22,7 @@ import {
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
+import { addCountsByEnforcement } from "./enforcement-metrics";
 import { holdInOverflow } from "./overflow";
 import { type BanPlacer, handleGroups, type Invocation, placeBans } from "./respond-groups";
 import type { Runtime } from "./runtime";
@@ -41,6 +42,8 @@ export interface ResponderSummary {
   readonly bans: readonly string[];
   /** IPs whose ban waits for room in at least one NACL. */
   readonly pending: readonly string[];
+  /** IPs of `bans` banned by a detect-only jail: recorded, no NACL or overflow entry (issue 15 §1). */
+  readonly observed: readonly string[];
 }
 
 const EMPTY: ResponderSummary = {
@@ -51,6 +54,7 @@ const EMPTY: ResponderSummary = {
   skipped: 0,
   bans: [],
   pending: [],
+  observed: [],
 };
 /**
  * The responder: one CloudWatch Logs batch at time `now` (epoch ms, read once by the handler). Decodes, runs each
@@ -130,6 +134,7 @@ export async function respond(
     skipped: detected.skipped,
     bans: [] as string[],
     pending: [] as string[],
+    observed: [] as string[],
   };
   let firstError: unknown;
   results.forEach((result, index) => {
@@ -150,6 +155,7 @@ export async function respond(
     if (outcome.kind === "banned") {
       summary.bans.push(group.ip);
       if (outcome.pending) summary.pending.push(group.ip);
+      if (outcome.observed) summary.observed.push(group.ip);
     }
     logger.info(FAILURES_LOG.message, {
       [FAILURES_LOG.ipField]: group.ip,
@@ -162,6 +168,10 @@ export async function respond(
   if (place === undefined) await holdInOverflow(runtime, summary.pending, "no room in a NACL");
   metrics.addMetric(METRIC.failures, MetricUnit.Count, summary.failures + summary.reported);
   metrics.addMetric(METRIC.bans, MetricUnit.Count, summary.bans.length);
+  addCountsByEnforcement(metrics, METRIC.bans, {
+    enforced: summary.bans.length - summary.observed.length,
+    observed: summary.observed.length,
+  });
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
   metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
   metrics.addMetric(METRIC.forgedLines, MetricUnit.Count, lines.forged);
@@ -183,6 +193,7 @@ export async function respond(
     ...summary,
     bans: summary.bans.length,
     pending: summary.pending.length,
+    observed: summary.observed.length,
   });
   if (firstError !== undefined) throw firstError;
   return summary;

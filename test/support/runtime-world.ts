@@ -191,6 +191,21 @@ function recordingMetrics(recorder: Recorder): Metrics {
     return metrics;
   });
   vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => metrics);
+  // A single metric (one with dimensions of its own) is recorded as `Name|Dimension=value`.
+  vi.spyOn(metrics, "singleMetric").mockImplementation(() => {
+    const single = new Metrics({ namespace: "Cloudjail", serviceName: "cloudjail-test" });
+    const dimensions: string[] = [];
+    vi.spyOn(single, "addDimension").mockImplementation((name: string, value: string) => {
+      dimensions.push(`${name}=${value}`);
+      return single;
+    });
+    vi.spyOn(single, "addMetric").mockImplementation((name: string, _unit: unknown, value: number) => {
+      const key = [name, ...dimensions].join("|");
+      recorder.metrics.set(key, [...(recorder.metrics.get(key) ?? []), value]);
+      return single;
+    });
+    return single;
+  });
   return metrics;
 }
 
