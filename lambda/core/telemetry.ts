@@ -15,6 +15,8 @@ export const METRIC = {
   skippedLines: "SkippedLines",
   /** Journald records claiming to be sshd's failure lines but written by another process (journald-record.ts). */
   forgedLines: "ForgedLines",
+  /** Failures sshd attributed to a host name or a non-address (`UseDNS yes`): counted, never banned. */
+  unbannableFailures: "UnbannableFailures",
   reconciled: "DriftRepaired",
   /** Addresses and CIDRs in the overflow target after the unbanner's sync. */
   overflowSize: "OverflowSize",

@@ -21,6 +21,7 @@ import {
 } from "../core/stream-connections";
 import { FAILURES_LOG, METRIC } from "../core/telemetry";
 import type { Failure, JailConfig } from "../core/types";
+import type { UnbannableFailure } from "../core/unbannable-sources";
 import { decodeLogsEvent, isControlMessage, type LogsPayload, PayloadError } from "./decode";
 import { addCountsByEnforcement } from "./enforcement-metrics";
 import { holdInOverflow } from "./overflow";
@@ -175,6 +176,15 @@ export async function respond(
   metrics.addMetric(METRIC.pendingBans, MetricUnit.Count, summary.pending.length);
   metrics.addMetric(METRIC.skippedLines, MetricUnit.Count, summary.skipped);
   metrics.addMetric(METRIC.forgedLines, MetricUnit.Count, lines.forged);
+  metrics.addMetric(METRIC.unbannableFailures, MetricUnit.Count, detected.unbannable);
+  const sample = detected.unbannableSample;
+  if (sample !== undefined) {
+    logger.warn("failures from a source that is no address: not banned", {
+      logStream: payload.logStream,
+      failures: detected.unbannable,
+      sample: { source: sample.source, pattern: sample.patternId, line: sample.text },
+    });
+  }
   if (lines.duplicateSource > 0) {
     logger.info("sshd file lines left out: the host's journal is read instead", {
       logStream: payload.logStream,
@@ -227,6 +237,8 @@ function detect(
   const failuresByJail = new Map<JailConfig, Failure[]>();
   const open: Record<string, ReturnType<typeof packConnections>> = {};
   let skipped = 0;
+  let unbannable = 0;
+  let unbannableSample: UnbannableFailure | undefined;
   for (const jail of jails) {
     if (!jail.enabled || jail.filter === "recidive") continue;
     const detector = createDetector({ filter: jail, now });
@@ -242,8 +254,11 @@ function detect(
     found.push(...detector.end());
     failuresByJail.set(jail, found);
     skipped = Math.max(skipped, detector.stats.skipped);
+    // Failures sshd attributed to a host name or a non-address (detector-api.ts): counted, never banned.
+    unbannable += detector.stats.unbannable;
+    unbannableSample ??= detector.takeUnbannable()[0];
   }
-  return { failuresByJail, skipped, open };
+  return { failuresByJail, skipped, open, unbannable, unbannableSample };
 }
 
 /** The item holding what the batch left open for the stream's next batch. */

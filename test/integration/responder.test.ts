@@ -305,4 +305,37 @@ describe("the responder", () => {
     expect(summary).toMatchObject({ skipped: 1, bans: [ATTACKER] });
     expect(recorder.metricSum(METRIC.skippedLines)).toBe(1);
   });
+
+  it("counts failures from a host name sshd wrote as UnbannableFailures, logs one, and bans nothing for them", async () => {
+    world = await createWorld(db);
+    const { runtime, recorder } = world.runtime();
+    const lines = [
+      "Nov 25 11:59:00 web-1 sshd[31607]: User root from example.com not allowed because not listed in AllowUsers",
+      "Nov 25 11:59:01 web-1 sshd[31608]: User root from bad.example.net not allowed because not listed in AllowUsers",
+      ...attackLines([ATTACKER], 5),
+    ];
+    const summary = await respond(runtime, logsEvent(lines, { logStream: world.instanceId }), T0);
+    expect(summary).toMatchObject({ failures: 5, bans: [ATTACKER] });
+    expect(recorder.metricSum(METRIC.unbannableFailures)).toBe(2);
+    const logged = recorder.logsWith("failures from a source that is no address: not banned");
+    expect(logged).toEqual([
+      {
+        logStream: world.instanceId,
+        failures: 2,
+        sample: {
+          source: "example.com",
+          pattern: "sshd.user-not-allowed",
+          line: lines[0],
+        },
+      },
+    ]);
+  });
+
+  it("logs no unbannable sample for a batch whose every source is an address", async () => {
+    world = await createWorld(db);
+    const { runtime, recorder } = world.runtime();
+    await respond(runtime, logsEvent(attackLines([ATTACKER], 5), { logStream: world.instanceId }), T0);
+    expect(recorder.metricSum(METRIC.unbannableFailures)).toBe(0);
+    expect(recorder.logsWith("failures from a source that is no address: not banned")).toEqual([]);
+  });
 });
