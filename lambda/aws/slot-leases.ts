@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateScan,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailure } from "./store";
@@ -51,6 +52,26 @@ export class SlotLeases {
       for (const item of page.Items ?? []) leases.push(item as SlotLease);
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+    return leases;
+  }
+
+  /**
+   * Every lease of the table, of every NACL (one strongly consistent Scan: for an uninstall, which runs once and
+   * must find NACLs no configuration names any more). A missing table raises `ResourceNotFoundException`.
+   */
+  async listAll(): Promise<SlotLease[]> {
+    const leases: SlotLease[] = [];
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        FilterExpression: "begins_with(#pk, :slot) AND #kind = :lease",
+        ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey, "#kind": "kind" },
+        ExpressionAttributeValues: { ":slot": slotPartition(""), ":lease": "lease" },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) leases.push(item as SlotLease);
     return leases;
   }
 
